@@ -1,0 +1,292 @@
+package dev.coffer.chunker;
+
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
+import com.github.luben.zstd.ZstdDecompressCtx;
+import com.github.luben.zstd.ZstdException;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.function.Consumer;
+import java.util.zip.CRC32C;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+
+/**
+ * Turns chunks into stored blobs and back: {@code magic | CRC32C | [IV | tag] | payload}.
+ *
+ * <p>Encoding compresses with zstd level 1 and keeps the result only when it is smaller, then (with
+ * a key) encrypts with AES-256-GCM under a fresh random 96-bit IV, the magic as AAD, in
+ * {@link FileFormats#CIPHER_STEP} steps; the CRC32C over everything after it is computed last, so a
+ * server without the key can still detect damage. Decoding checks, in order: length, magic, CRC,
+ * GCM tag, zstd frame, decoded length, and finally that the plaintext hashes to the digest the
+ * caller expects (keyed for encrypted chunks), so a blob is never accepted under a wrong name.
+ *
+ * <p>All-zero chunks are never encoded (they carry {@link Digest#ZERO} and are never stored).
+ * Not thread-safe: it holds a zstd context, a cipher and a digester; make one per thread and
+ * {@link #close()} it to free zstd's native memory.
+ */
+public final class ChunkCodec implements AutoCloseable {
+
+    private final CryptConfig crypt;
+    private final boolean compress;
+    private final ChunkDigester digester;
+    private final GcmCipher cipher;
+    private final Consumer<byte[]> ivSource;
+    private final ZstdCompressCtx zc;
+    private final ZstdDecompressCtx zd;
+    private final CRC32C crc = new CRC32C();
+    private byte[] scratch = new byte[0];
+
+    ChunkCodec(CryptConfig crypt, boolean compress, GcmCipher cipher, Consumer<byte[]> ivSource) {
+        this.crypt = crypt;
+        this.compress = compress;
+        this.digester = ChunkDigester.forCrypt(crypt);
+        this.cipher = cipher;
+        this.ivSource = ivSource;
+        this.zc = new ZstdCompressCtx().setLevel(1).setChecksum(false).setContentSize(true);
+        this.zd = new ZstdDecompressCtx();
+    }
+
+    /**
+     * A codec for the crypt mode: encrypting when {@code crypt} is non-null, plain otherwise.
+     * Compression is on; {@link #uncompressed} turns it off for data known not to compress.
+     */
+    public static ChunkCodec create(CryptConfig crypt) {
+        SecureRandom random = new SecureRandom();
+        return new ChunkCodec(crypt, true, crypt == null ? null : GcmCipher.jdk(), random::nextBytes);
+    }
+
+    /** A codec that never compresses (stores plain or encrypted-only blobs). */
+    public static ChunkCodec uncompressed(CryptConfig crypt) {
+        SecureRandom random = new SecureRandom();
+        return new ChunkCodec(crypt, false, crypt == null ? null : GcmCipher.jdk(), random::nextBytes);
+    }
+
+    /** True when this codec encrypts (and makes keyed digests). */
+    public boolean encrypting() {
+        return crypt != null;
+    }
+
+    /** The chunk's digest under this codec's crypt mode; {@link Digest#ZERO} for all-zero data. */
+    public Digest digest(byte[] buf, int off, int len) {
+        return digester.digest(buf, off, len);
+    }
+
+    /**
+     * Encodes one chunk into a blob.
+     *
+     * @throws IllegalArgumentException if the chunk is empty, larger than
+     *     {@link FileFormats#MAX_CHUNK_SIZE}, or all zero (zero chunks are never stored)
+     */
+    public byte[] encode(byte[] buf, int off, int len) {
+        if (len <= 0 || len > FileFormats.MAX_CHUNK_SIZE) {
+            throw new IllegalArgumentException("chunk length " + len + " outside 1.." + FileFormats.MAX_CHUNK_SIZE);
+        }
+        if (ChunkDigester.isAllZero(buf, off, len)) {
+            throw new IllegalArgumentException("an all-zero chunk is never encoded: it is named by the zero digest");
+        }
+        byte[] payload = buf;
+        int payloadOff = off;
+        int payloadLen = len;
+        boolean compressed = false;
+        if (compress) {
+            int bound = (int) Zstd.compressBound(len);
+            if (scratch.length < bound) {
+                scratch = new byte[bound];
+            }
+            int n = zc.compressByteArray(scratch, 0, bound, buf, off, len);
+            if (n < len) {
+                payload = scratch;
+                payloadOff = 0;
+                payloadLen = n;
+                compressed = true;
+            }
+        }
+        BlobKind kind = BlobKind.of(compressed, crypt != null);
+        int header = kind.headerLength();
+        byte[] blob = new byte[header + payloadLen];
+        System.arraycopy(kind.magic(), 0, blob, 0, FileFormats.MAGIC_LENGTH);
+        if (crypt == null) {
+            System.arraycopy(payload, payloadOff, blob, header, payloadLen);
+        } else {
+            encrypt(kind, payload, payloadOff, payloadLen, blob);
+        }
+        writeCrc(blob);
+        return blob;
+    }
+
+    private void encrypt(BlobKind kind, byte[] payload, int off, int len, byte[] blob) {
+        int ivOff = FileFormats.BLOB_PLAIN_HEADER_LENGTH;
+        int tagOff = ivOff + FileFormats.GCM_IV_LENGTH;
+        int ctOff = kind.headerLength();
+        byte[] iv = new byte[FileFormats.GCM_IV_LENGTH];
+        ivSource.accept(iv);
+        System.arraycopy(iv, 0, blob, ivOff, iv.length);
+        try {
+            cipher.init(Cipher.ENCRYPT_MODE, crypt.aesKey(), iv);
+            cipher.updateAAD(kind.magic());
+            int written = 0;
+            for (int pos = 0; pos < len; pos += FileFormats.CIPHER_STEP) {
+                int n = Math.min(FileFormats.CIPHER_STEP, len - pos);
+                written += cipher.update(payload, off + pos, n, blob, ctOff + written);
+            }
+            // what GCM holds back (under one block) plus the tag
+            byte[] tail = new byte[FileFormats.GCM_TAG_LENGTH + 16];
+            int t = cipher.doFinal(tail, 0);
+            int rest = t - FileFormats.GCM_TAG_LENGTH;
+            System.arraycopy(tail, 0, blob, ctOff + written, rest);
+            System.arraycopy(tail, rest, blob, tagOff, FileFormats.GCM_TAG_LENGTH);
+            if (written + rest != len) {
+                throw new IllegalStateException("GCM produced " + (written + rest) + " bytes for " + len);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-256-GCM encryption failed", e);
+        }
+    }
+
+    private void writeCrc(byte[] blob) {
+        crc.reset();
+        crc.update(blob, FileFormats.BLOB_PLAIN_HEADER_LENGTH, blob.length - FileFormats.BLOB_PLAIN_HEADER_LENGTH);
+        Bytes.putIntLE(blob, FileFormats.BLOB_CRC_OFFSET, (int) crc.getValue());
+    }
+
+    /**
+     * Checks what can be checked without a key: length, magic and CRC.
+     *
+     * @param where names the blob in the message (for example its digest or file)
+     * @return the blob's kind
+     * @throws FormatException when the blob is truncated, oversized, of unknown kind or damaged
+     */
+    public static BlobKind check(byte[] blob, String where) throws FormatException {
+        if (blob.length < FileFormats.BLOB_PLAIN_HEADER_LENGTH) {
+            throw new FormatException.Truncated(where, "chunk blob of " + blob.length
+                    + " bytes is shorter than its " + FileFormats.BLOB_PLAIN_HEADER_LENGTH + "-byte header");
+        }
+        if (blob.length > FileFormats.BLOB_MAX_LENGTH) {
+            throw new FormatException.SizeMismatch(where, "chunk blob of " + blob.length
+                    + " bytes is larger than the limit of " + FileFormats.BLOB_MAX_LENGTH);
+        }
+        BlobKind kind = BlobKind.fromMagic(blob);
+        if (kind == null) {
+            throw new FormatException.BadMagic(where, "not a chunk blob (unknown magic "
+                    + Bytes.hex(blob, 0, FileFormats.MAGIC_LENGTH) + ")");
+        }
+        if (blob.length < kind.headerLength()) {
+            throw new FormatException.Truncated(where, "encrypted chunk blob of " + blob.length
+                    + " bytes is shorter than its " + kind.headerLength() + "-byte header");
+        }
+        CRC32C c = new CRC32C();
+        c.update(blob, FileFormats.BLOB_PLAIN_HEADER_LENGTH, blob.length - FileFormats.BLOB_PLAIN_HEADER_LENGTH);
+        int stored = Bytes.getIntLE(blob, FileFormats.BLOB_CRC_OFFSET);
+        if (stored != (int) c.getValue()) {
+            throw new FormatException.CrcMismatch(where, String.format(
+                    "chunk blob CRC32C mismatch (stored %08x, computed %08x): the blob is damaged",
+                    stored, (int) c.getValue()));
+        }
+        return kind;
+    }
+
+    /**
+     * Decodes a blob back into its chunk and proves it is the chunk named {@code expected}.
+     *
+     * @param expectedLength the chunk's length (the datastore's chunk size, or less for the last)
+     * @return the plaintext chunk, exactly {@code expectedLength} bytes
+     * @throws FormatException with a subclass naming the fault: truncated, bad magic, CRC, wrong key
+     *     or tampered ciphertext, corrupt zstd frame, size or digest mismatch
+     */
+    public byte[] decode(byte[] blob, Digest expected, int expectedLength) throws FormatException {
+        String where = "chunk " + expected.shortHex();
+        if (expectedLength <= 0 || expectedLength > FileFormats.MAX_CHUNK_SIZE) {
+            throw new IllegalArgumentException("chunk length " + expectedLength + " outside 1.." + FileFormats.MAX_CHUNK_SIZE);
+        }
+        BlobKind kind = check(blob, where);
+        byte[] payload = blob;
+        int payloadOff = kind.headerLength();
+        int payloadLen = blob.length - payloadOff;
+        if (kind.encrypted()) {
+            payload = decrypt(kind, blob, where);
+            payloadOff = 0;
+            payloadLen = payload.length;
+        }
+        byte[] plain;
+        if (kind.compressed()) {
+            plain = decompress(payload, payloadOff, payloadLen, expectedLength, where);
+        } else {
+            if (payloadLen != expectedLength) {
+                throw new FormatException.SizeMismatch(where, "chunk is " + payloadLen
+                        + " bytes, expected " + expectedLength);
+            }
+            plain = payloadOff == 0 && payload.length == payloadLen
+                    ? payload : java.util.Arrays.copyOfRange(payload, payloadOff, payloadOff + payloadLen);
+        }
+        Digest actual = digester.digest(plain, 0, plain.length);
+        if (!actual.equals(expected)) {
+            throw new FormatException.DigestMismatch(where, "decoded chunk hashes to " + actual.shortHex()
+                    + (digester.isKeyed() ? " (keyed)" : "") + ", not to its name");
+        }
+        return plain;
+    }
+
+    private byte[] decrypt(BlobKind kind, byte[] blob, String where) throws FormatException {
+        if (crypt == null) {
+            throw new FormatException.DecryptionFailed(where,
+                    "chunk is encrypted but no key was given (set COFFER_KEYFILE)", null);
+        }
+        int ivOff = FileFormats.BLOB_PLAIN_HEADER_LENGTH;
+        int tagOff = ivOff + FileFormats.GCM_IV_LENGTH;
+        int ctOff = kind.headerLength();
+        int ctLen = blob.length - ctOff;
+        byte[] iv = java.util.Arrays.copyOfRange(blob, ivOff, tagOff);
+        byte[] out = new byte[ctLen + FileFormats.GCM_TAG_LENGTH];
+        try {
+            cipher.init(Cipher.DECRYPT_MODE, crypt.aesKey(), iv);
+            cipher.updateAAD(kind.magic());
+            int written = 0;
+            for (int pos = 0; pos < ctLen; pos += FileFormats.CIPHER_STEP) {
+                int n = Math.min(FileFormats.CIPHER_STEP, ctLen - pos);
+                written += cipher.update(blob, ctOff + pos, n, out, written);
+            }
+            written += cipher.update(blob, tagOff, FileFormats.GCM_TAG_LENGTH, out, written);
+            written += cipher.doFinal(out, written);
+            if (written != ctLen) {
+                throw new FormatException.SizeMismatch(where, "decrypted " + written + " bytes from " + ctLen);
+            }
+            return out.length == ctLen ? out : java.util.Arrays.copyOf(out, ctLen);
+        } catch (AEADBadTagException e) {
+            throw new FormatException.DecryptionFailed(where,
+                    "AES-GCM authentication failed: wrong key, or the ciphertext was changed", e);
+        } catch (GeneralSecurityException e) {
+            throw new FormatException.DecryptionFailed(where, "AES-GCM decryption failed: " + e.getMessage(), e);
+        }
+    }
+
+    private byte[] decompress(byte[] src, int off, int len, int expectedLength, String where) throws FormatException {
+        long declared = Zstd.getFrameContentSize(src, off, len);
+        if (declared != expectedLength) {
+            if (declared < 0) {
+                throw new FormatException.Malformed(where, "zstd frame header is invalid or lacks a content size ("
+                        + Zstd.getErrorName(declared) + ")");
+            }
+            throw new FormatException.SizeMismatch(where, "zstd frame holds " + declared
+                    + " bytes, expected " + expectedLength);
+        }
+        byte[] out = new byte[expectedLength];
+        int n;
+        try {
+            n = zd.decompressByteArray(out, 0, expectedLength, src, off, len);
+        } catch (ZstdException e) {
+            throw new FormatException.Malformed(where, "zstd frame is corrupt: " + e.getMessage(), e);
+        }
+        if (n != expectedLength) {
+            throw new FormatException.SizeMismatch(where, "zstd frame decoded to " + n
+                    + " bytes, expected " + expectedLength);
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        zc.close();
+        zd.close();
+    }
+}

@@ -1,0 +1,87 @@
+package dev.coffer.chunker;
+
+/**
+ * Every magic number and header size of Coffer's on-disk and on-wire formats, in one place.
+ *
+ * <p><b>PLEASE DO NOT MODIFY.</b> These values are frozen: chunk blobs, fixed indexes and key
+ * files written by any Coffer version must stay readable by every later one, and a datastore may
+ * be shared by old and new versions. A new format gets a new magic; an old magic is never reused.
+ * Each magic is the first 8 bytes of SHA-256 of the label in its comment, so anyone can re-derive
+ * it ({@code FileFormatsTest} does). Byte tables for each format are in {@code docs/formats.md}.
+ * All multi-byte integers in these formats are little-endian.
+ */
+public final class FileFormats {
+
+    private FileFormats() {}
+
+    /** Length of every magic. */
+    public static final int MAGIC_LENGTH = 8;
+
+    /** SHA-256("coffer chunk blob v1: plain")[0..8]: payload is the chunk as it is. */
+    static final byte[] BLOB_PLAIN_MAGIC = {
+        (byte) 0xa3, (byte) 0x16, (byte) 0xe8, (byte) 0xe6, (byte) 0xe7, (byte) 0x7b, (byte) 0x4b, (byte) 0x8a };
+
+    /** SHA-256("coffer chunk blob v1: zstd")[0..8]: payload is one zstd frame. */
+    static final byte[] BLOB_ZSTD_MAGIC = {
+        (byte) 0xd1, (byte) 0x52, (byte) 0x97, (byte) 0xf0, (byte) 0xdc, (byte) 0xad, (byte) 0xbc, (byte) 0x27 };
+
+    /** SHA-256("coffer chunk blob v1: encrypted")[0..8]: payload is AES-256-GCM ciphertext of the chunk. */
+    static final byte[] BLOB_ENCRYPTED_MAGIC = {
+        (byte) 0x32, (byte) 0xb9, (byte) 0xca, (byte) 0x3d, (byte) 0x43, (byte) 0xfc, (byte) 0x09, (byte) 0xa4 };
+
+    /** SHA-256("coffer chunk blob v1: zstd+encrypted")[0..8]: ciphertext of one zstd frame. */
+    static final byte[] BLOB_ZSTD_ENCRYPTED_MAGIC = {
+        (byte) 0x37, (byte) 0x99, (byte) 0x94, (byte) 0xa8, (byte) 0x9b, (byte) 0x59, (byte) 0x44, (byte) 0x40 };
+
+    /** Offset of the CRC32C field in a chunk blob; the CRC covers every byte after the field. */
+    public static final int BLOB_CRC_OFFSET = MAGIC_LENGTH;
+    /** Length of an AES-GCM IV (96 bits, as NIST SP 800-38D recommends). */
+    public static final int GCM_IV_LENGTH = 12;
+    /** Length of an AES-GCM authentication tag (128 bits). */
+    public static final int GCM_TAG_LENGTH = 16;
+    /** Header of a plain or zstd blob: magic (8) | CRC32C (4). */
+    public static final int BLOB_PLAIN_HEADER_LENGTH = MAGIC_LENGTH + 4;
+    /** Header of an encrypted blob: magic (8) | CRC32C (4) | IV (12) | tag (16). */
+    public static final int BLOB_ENCRYPTED_HEADER_LENGTH = BLOB_PLAIN_HEADER_LENGTH + GCM_IV_LENGTH + GCM_TAG_LENGTH;
+    /** Encryption and decryption hand the cipher at most this many bytes per call (see ChunkCodec). */
+    public static final int CIPHER_STEP = 64 * 1024;
+    /** No blob may hold more than this many payload bytes: the largest chunk plus zstd's worst-case growth. */
+    public static final int BLOB_MAX_LENGTH = 16 * 1024 * 1024;
+
+    /** Smallest chunk size a datastore may be created with (64 KiB). */
+    public static final int MIN_CHUNK_SIZE = 64 * 1024;
+    /** Largest chunk size a datastore may be created with (4 MiB) and the default. */
+    public static final int MAX_CHUNK_SIZE = 4 * 1024 * 1024;
+    /** The chunk size of a datastore when none is chosen: PBS's choice. */
+    public static final int DEFAULT_CHUNK_SIZE = MAX_CHUNK_SIZE;
+
+    /** SHA-256("coffer fixed index v1")[0..8]. */
+    static final byte[] INDEX_MAGIC = {
+        (byte) 0x0a, (byte) 0x18, (byte) 0xad, (byte) 0xbf, (byte) 0x28, (byte) 0x1c, (byte) 0x72, (byte) 0x3f };
+    /** The only fixed index format version so far. */
+    public static final int INDEX_VERSION = 1;
+    /** Fixed index header length; digests start right after it, 32 bytes each. */
+    public static final int INDEX_HEADER_LENGTH = 4096;
+    /** Offsets of the fixed index header fields. */
+    public static final int INDEX_VERSION_OFFSET = 8;
+    public static final int INDEX_CHUNK_SIZE_OFFSET = 12;
+    public static final int INDEX_UUID_OFFSET = 16;
+    public static final int INDEX_CTIME_OFFSET = 32;
+    public static final int INDEX_IMAGE_SIZE_OFFSET = 40;
+    public static final int INDEX_CHECKSUM_OFFSET = 48;
+    /** CRC32C of header bytes [0, 4092), stored in the header's last 4 bytes. */
+    public static final int INDEX_HEADER_CRC_OFFSET = INDEX_HEADER_LENGTH - 4;
+
+    /** SHA-256("coffer key file v1")[0..8]: recorded as the key file's {@code format} (hex). */
+    static final byte[] KEY_FILE_MAGIC = {
+        (byte) 0x50, (byte) 0xba, (byte) 0xca, (byte) 0xbb, (byte) 0xbe, (byte) 0x22, (byte) 0x96, (byte) 0xb3 };
+
+    /** The manifest's {@code format} field of this version. */
+    public static final String MANIFEST_FORMAT = "coffer-manifest-v1";
+
+    /** HKDF-SHA256 info labels deriving each key from a master key. */
+    public static final String HKDF_AES_KEY_LABEL = "coffer v1 aes-256-gcm chunk key";
+    public static final String HKDF_ID_KEY_LABEL = "coffer v1 chunk id key";
+    public static final String HKDF_MANIFEST_KEY_LABEL = "coffer v1 manifest hmac key";
+    public static final String HKDF_FINGERPRINT_LABEL = "coffer v1 key fingerprint";
+}
