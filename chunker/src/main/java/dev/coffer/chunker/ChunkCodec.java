@@ -261,6 +261,11 @@ public final class ChunkCodec implements AutoCloseable {
     }
 
     private byte[] decompress(byte[] src, int off, int len, int expectedLength, String where) throws FormatException {
+        // a zstd frame starts with a 4-byte magic and a header of at least 2 bytes; zstd-jni's
+        // header parser indexes past the end of shorter input (found by ChunkCodecPropertyTest)
+        if (len < 6) {
+            throw new FormatException.Truncated(where, "zstd payload of " + len + " bytes is shorter than a frame header");
+        }
         long declared = Zstd.getFrameContentSize(src, off, len);
         if (declared != expectedLength) {
             if (declared < 0) {

@@ -72,9 +72,8 @@ public final class FileFormats {
     /** CRC32C of header bytes [0, 4092), stored in the header's last 4 bytes. */
     public static final int INDEX_HEADER_CRC_OFFSET = INDEX_HEADER_LENGTH - 4;
 
-    /** SHA-256("coffer key file v1")[0..8]: recorded as the key file's {@code format} (hex). */
-    static final byte[] KEY_FILE_MAGIC = {
-        (byte) 0x50, (byte) 0xba, (byte) 0xca, (byte) 0xbb, (byte) 0xbe, (byte) 0x22, (byte) 0x96, (byte) 0xb3 };
+    /** The key file's {@code format} field of this version (key files are JSON). */
+    public static final String KEY_FILE_FORMAT = "coffer-key-v1";
 
     /** The manifest's {@code format} field of this version. */
     public static final String MANIFEST_FORMAT = "coffer-manifest-v1";
