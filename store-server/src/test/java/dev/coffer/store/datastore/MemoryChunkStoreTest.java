@@ -1,0 +1,8 @@
+package dev.coffer.store.datastore;
+
+final class MemoryChunkStoreTest extends ChunkStoreContract {
+    @Override
+    ChunkStore newStore() {
+        return new MemoryChunkStore();
+    }
+}
