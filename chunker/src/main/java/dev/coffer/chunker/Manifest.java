@@ -305,6 +305,7 @@ public final class Manifest {
         return signatureVerified;
     }
 
+    /** The restore point this manifest describes. */
     public SnapshotId snapshot() {
         return snapshot;
     }
@@ -324,10 +325,12 @@ public final class Manifest {
         return Optional.ofNullable(keyFingerprint);
     }
 
+    /** The chunk size of every index of the restore point. */
     public int chunkSize() {
         return chunkSize;
     }
 
+    /** The disks, in the order the client listed them. */
     public List<ManifestDisk> disks() {
         return disks;
     }
@@ -337,6 +340,7 @@ public final class Manifest {
         return files;
     }
 
+    /** Counters of the whole backup. */
     public Map<String, Long> statistics() {
         return statistics;
     }
@@ -346,6 +350,7 @@ public final class Manifest {
         return createdBy;
     }
 
+    /** The server's part: verify state, notes, protection flag. */
     public Unprotected unprotected() {
         return unprotected;
     }

@@ -2,6 +2,7 @@ package dev.coffer.chunker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -97,7 +98,7 @@ public record ManifestDisk(String name, long size, IndexRef index, Mode mode, St
         if (reason != null && reason.isEmpty()) {
             throw new IllegalArgumentException("reason is null or a word, not empty");
         }
-        statistics = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(statistics));
+        statistics = Collections.unmodifiableSortedMap(new TreeMap<>(statistics));
     }
 
     ObjectNode toJson() {

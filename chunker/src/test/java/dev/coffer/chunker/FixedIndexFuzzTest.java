@@ -16,6 +16,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -58,7 +59,7 @@ final class FixedIndexFuzzTest {
         Arbitrary<Integer> fields = Arbitraries.integers().between(0, FixedIndexHeader.RESERVED_OFFSET + 8);
         Arbitrary<Integer> tail = Arbitraries.integers().between(FileFormats.INDEX_HEADER_CRC_OFFSET, valid.length - 1);
         Arbitrary<Integer> position = Arbitraries.frequencyOf(
-                net.jqwik.api.Tuple.of(1, anywhere), net.jqwik.api.Tuple.of(2, fields), net.jqwik.api.Tuple.of(2, tail));
+                Tuple.of(1, anywhere), Tuple.of(2, fields), Tuple.of(2, tail));
         Arbitrary<Mutation> one = Combinators.combine(position, Arbitraries.bytes()).as(Mutation::new);
         return one.list().ofMinSize(1).ofMaxSize(4);
     }

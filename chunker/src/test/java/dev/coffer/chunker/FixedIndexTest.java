@@ -10,9 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -272,10 +274,10 @@ final class FixedIndexTest {
     void shouldRejectTruncatedIndex() throws IOException {
         Path p = validIndex();
         byte[] all = Files.readAllBytes(p);
-        Files.write(p, java.util.Arrays.copyOf(all, all.length - 1));
+        Files.write(p, Arrays.copyOf(all, all.length - 1));
         assertThatThrownBy(() -> FixedIndexReader.open(p)).isInstanceOf(FormatException.Truncated.class)
                 .hasMessageContaining("offset " + (all.length - 1));
-        Files.write(p, java.util.Arrays.copyOf(all, 100));
+        Files.write(p, Arrays.copyOf(all, 100));
         assertThatThrownBy(() -> FixedIndexReader.open(p)).isInstanceOf(FormatException.Truncated.class)
                 .hasMessageContaining("header");
         Files.write(p, new byte[0]);
@@ -285,7 +287,7 @@ final class FixedIndexTest {
     @Test
     void shouldRejectExtraBytes() throws IOException {
         Path p = validIndex();
-        Files.write(p, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+        Files.write(p, new byte[] {0}, StandardOpenOption.APPEND);
         assertThatThrownBy(() -> FixedIndexReader.open(p)).isInstanceOf(FormatException.SizeMismatch.class)
                 .hasMessageContaining("offset " + (4096 + 96));
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -261,7 +262,7 @@ final class ManifestTest {
         ((ObjectNode) root.get("protected").get("disks").get(0)).putArray("extents").add(1).add(2);
         ((ObjectNode) root.get("protected").get("disks").get(0).get("index")).put("format", "fidx1");
         ((ObjectNode) root.get("unprotected")).put("owner", "ops");
-        ((ObjectNode) root.get("unprotected").get("verify")).put("ratio", new java.math.BigDecimal("0.50"));
+        ((ObjectNode) root.get("unprotected").get("verify")).put("ratio", new BigDecimal("0.50"));
         byte[] bytes = resign(root, KEY);
 
         Manifest m = Manifest.parse(bytes, "newer", KEY);
