@@ -89,7 +89,7 @@ public record ManifestDisk(String name, long size, IndexRef index, Mode mode, St
 
     /** @throws IllegalArgumentException if a field is out of range or inconsistent */
     public ManifestDisk {
-        Names.require("disk name", name);
+        Names.item(name);
         if (size < 0) {
             throw new IllegalArgumentException("disk size must not be negative, got " + size);
         }

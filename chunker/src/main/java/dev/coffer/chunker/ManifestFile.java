@@ -26,7 +26,7 @@ public record ManifestFile(String name, long size, Digest checksum) {
 
     /** A name for a file in a restore point directory: a valid name that is not the manifest's. */
     static String requireStoredFileName(String name) {
-        Names.require("file name", name);
+        Names.item(name);
         if (name.equals(Manifest.FILE_NAME)) {
             throw new IllegalArgumentException("file name '" + name + "' is reserved for the manifest");
         }

@@ -22,40 +22,38 @@ import java.util.regex.Pattern;
 public record SnapshotId(String ns, String type, String id, Instant time) {
 
     /** Namespaces nest at most this deep (as in PBS). */
-    public static final int MAX_NS_DEPTH = 7;
+    public static final int MAX_NS_DEPTH = Names.MAX_NS_DEPTH;
 
     private static final Pattern TIME = Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z");
     private static final Instant MAX_TIME = Instant.parse("9999-12-31T23:59:59Z");
 
     /** @throws IllegalArgumentException if a component is not a valid name or the time not whole seconds */
     public SnapshotId {
-        if (ns != null) {
-            String[] parts = ns.split("/", -1);
-            if (parts.length > MAX_NS_DEPTH) {
-                throw new IllegalArgumentException("namespace '" + ns + "' is deeper than " + MAX_NS_DEPTH);
-            }
-            for (String part : parts) {
-                Names.require("namespace component", part);
-            }
-        }
-        Names.require("type", type);
-        if (type.equals("ns")) {
-            throw new IllegalArgumentException("type 'ns' would be read as a namespace");
-        }
-        Names.require("id", id);
+        Names.namespace(ns);
+        Names.type(type);
+        Names.id(id);
         Objects.requireNonNull(time, "time");
         checkTime(time);
     }
 
+    /** The restore point {@code time} of {@code group}. */
+    public static SnapshotId of(GroupId group, Instant time) {
+        return new SnapshotId(group.ns(), group.type(), group.id(), time);
+    }
+
+    /** The group of this restore point. */
+    public GroupId group() {
+        return new GroupId(ns, type, id);
+    }
+
     /** The group of this restore point: {@code [ns/<name>/…]<type>/<id>}. */
     public String groupPath() {
-        StringBuilder sb = new StringBuilder();
-        if (ns != null) {
-            for (String part : ns.split("/")) {
-                sb.append("ns/").append(part).append('/');
-            }
-        }
-        return sb.append(type).append('/').append(id).toString();
+        return group().path();
+    }
+
+    /** The directory of this restore point relative to a datastore. */
+    public java.nio.file.Path relativePath() {
+        return java.nio.file.Path.of(path());
     }
 
     /** The restore point's path: {@code [ns/<name>/…]<type>/<id>/<time>}. */
@@ -82,7 +80,7 @@ public record SnapshotId(String ns, String type, String id, Instant time) {
             i += 2;
         }
         if (parts.length - i != 3) {
-            throw new IllegalArgumentException("not a restore point path [ns/<name>/...]<type>/<id>/<time>: '" + path + "'");
+            throw new Names.InvalidNameException("not a restore point path [ns/<name>/...]<type>/<id>/<time>: '" + path + "'");
         }
         return new SnapshotId(ns.isEmpty() ? null : String.join("/", ns), parts[i], parts[i + 1], parseTime(parts[i + 2]));
     }
@@ -100,18 +98,18 @@ public record SnapshotId(String ns, String type, String id, Instant time) {
      */
     public static Instant parseTime(String text) {
         if (!TIME.matcher(text).matches()) {
-            throw new IllegalArgumentException("not an RFC 3339 UTC time in seconds (2026-11-22T10:00:00Z): '" + text + "'");
+            throw new Names.InvalidNameException("not an RFC 3339 UTC time in seconds (2026-11-22T10:00:00Z): '" + text + "'");
         }
         try {
             return checkTime(Instant.parse(text));
         } catch (DateTimeException e) {
-            throw new IllegalArgumentException("not a valid time: '" + text + "'", e);
+            throw new Names.InvalidNameException("not a valid time: '" + text + "'", e);
         }
     }
 
     private static Instant checkTime(Instant time) {
         if (time.getNano() != 0 || time.isBefore(Instant.EPOCH) || time.isAfter(MAX_TIME)) {
-            throw new IllegalArgumentException("a restore point time is whole seconds from 1970 to 9999, got " + time);
+            throw new Names.InvalidNameException("a restore point time is whole seconds from 1970 to 9999, got " + time);
         }
         return time;
     }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.chunker.AtomicFiles;
+import dev.coffer.chunker.Names;
+import dev.coffer.chunker.SnapshotId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -145,7 +147,7 @@ public final class Datastore implements AutoCloseable {
     }
 
     /** The directory of a restore point (published or not). */
-    public Path snapshotDir(SnapshotRef ref) {
+    public Path snapshotDir(SnapshotId ref) {
         return dir.resolve(ref.relativePath());
     }
 

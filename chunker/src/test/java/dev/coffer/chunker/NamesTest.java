@@ -1,4 +1,4 @@
-package dev.coffer.store.datastore;
+package dev.coffer.chunker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -41,17 +41,25 @@ final class NamesTest {
     @ValueSource(strings = {"2026-11-22T10:00:00", "2026-11-22T10:00:00.5Z", "2026-13-01T00:00:00Z", "2026-11-22 10:00:00Z",
             "2026-11-22T10:00:00+00:00", "../../../../../../etc"})
     void shouldAcceptOnlyWholeSecondUtcTimes(String t) {
-        assertThatThrownBy(() -> Names.time(t)).isInstanceOf(Names.InvalidNameException.class);
+        assertThatThrownBy(() -> SnapshotId.parseTime(t)).isInstanceOf(Names.InvalidNameException.class);
     }
 
     @Test
-    void shouldRoundTripSnapshotNames() {
-        SnapshotRef s = SnapshotRef.parse("ns/site-a/ns/t1/vm/101/2026-11-22T10:00:00Z");
-        assertThat(s.group()).isEqualTo(new GroupRef("site-a/t1", "vm", "101"));
+    void shouldReserveTheNamespaceTypeName() {
+        assertThatThrownBy(() -> Names.type("ns")).isInstanceOf(Names.InvalidNameException.class).hasMessageContaining("reserved");
+    }
+
+    @Test
+    void shouldRoundTripGroupAndSnapshotNames() {
+        assertThat(GroupId.parse("a/b", "vm/101").path()).isEqualTo("ns/a/ns/b/vm/101");
+        assertThat(GroupId.parse(null, "vm/101").relativePath()).isEqualTo(Path.of("vm/101"));
+        assertThatThrownBy(() -> GroupId.parse(null, "vm")).isInstanceOf(Names.InvalidNameException.class);
+        SnapshotId s = SnapshotId.parsePath("ns/site-a/ns/t1/vm/101/2026-11-22T10:00:00Z");
+        assertThat(s.group()).isEqualTo(new GroupId("site-a/t1", "vm", "101"));
         assertThat(s.time()).isEqualTo(Instant.parse("2026-11-22T10:00:00Z"));
         assertThat(s).hasToString("ns/site-a/ns/t1/vm/101/2026-11-22T10:00:00Z");
         assertThat(s.relativePath()).isEqualTo(Path.of("ns/site-a/ns/t1/vm/101/2026-11-22T10:00:00Z"));
-        assertThat(SnapshotRef.parse("vm/101/2026-11-22T10:00:00Z").relativePath())
+        assertThat(SnapshotId.parsePath("vm/101/2026-11-22T10:00:00Z").relativePath())
                 .isEqualTo(Path.of("vm/101/2026-11-22T10:00:00Z"));
     }
 
@@ -59,6 +67,6 @@ final class NamesTest {
     @ValueSource(strings = {"vm/101", "vm/../2026-11-22T10:00:00Z", "ns/vm/101/2026-11-22T10:00:00Z",
             "ns/x/ns/101/2026-11-22T10:00:00Z", "vm/101/2026-11-22T10:00:00Z/extra", "VM/101/2026-11-22T10:00:00Z"})
     void shouldRejectMalformedSnapshotNames(String text) {
-        assertThatThrownBy(() -> SnapshotRef.parse(text)).isInstanceOf(Names.InvalidNameException.class);
+        assertThatThrownBy(() -> SnapshotId.parsePath(text)).isInstanceOf(Names.InvalidNameException.class);
     }
 }
