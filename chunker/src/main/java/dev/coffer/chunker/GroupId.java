@@ -33,13 +33,21 @@ public record GroupId(String ns, String type, String id) {
 
     /** The group's path, {@code [ns/<name>/…]type/id}: its directory in a datastore and its name in output. */
     public String path() {
-        StringBuilder sb = new StringBuilder();
-        if (ns != null) {
-            for (String part : ns.split("/")) {
-                sb.append("ns/").append(part).append('/');
-            }
+        String nsPath = namespacePath(ns);
+        return (nsPath.isEmpty() ? "" : nsPath + "/") + type + "/" + id;
+    }
+
+    /** The directory of a namespace relative to a datastore, {@code ns/a/ns/b}; "" for the root (null). */
+    public static String namespacePath(String ns) {
+        if (ns == null) {
+            return "";
         }
-        return sb.append(type).append('/').append(id).toString();
+        Names.namespace(ns);
+        StringBuilder sb = new StringBuilder();
+        for (String part : ns.split("/")) {
+            sb.append(sb.isEmpty() ? "" : "/").append("ns/").append(part);
+        }
+        return sb.toString();
     }
 
     /** The directory of this group relative to a datastore. */

@@ -57,8 +57,8 @@ public final class Names {
 
     public static String type(String type) {
         check(TYPE, type, "group type", "lowercase letters and digits, at most 16, such as 'vm' or 'host'");
-        if (type.equals("ns")) {
-            throw new InvalidNameException("group type 'ns' is reserved: it would be read as a namespace");
+        if (type.equals("ns") || type.equals("chunks")) {
+            throw new InvalidNameException("group type '" + type + "' is reserved: it names a datastore directory");
         }
         return type;
     }

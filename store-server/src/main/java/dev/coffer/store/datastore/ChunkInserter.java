@@ -89,6 +89,9 @@ public final class ChunkInserter {
             boolean better = existing.bad() || fileMissing || (verified && !existing.verified());
             if (better) {
                 chunks.put(digest, blob);
+                if (existing.bad()) {
+                    db.delete(DatastoreDb.Cf.META, badKey(digest));
+                }
                 db.putChunk(digest, new ChunkMeta(blob.length, kind.encrypted(), verified, false,
                         existing.insertEpoch(), Math.max(epoch, existing.touchEpoch())));
                 return Outcome.REPLACED;
@@ -101,6 +104,46 @@ public final class ChunkInserter {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Flags a chunk bad (rule 6): its blob is moved aside as {@code *.bad}, its entry flagged, and
+     * its digest listed so sessions whose base uses it are told to upload it again.
+     *
+     * @return false when the datastore has no entry for the digest
+     */
+    public boolean markBad(Digest digest) throws IOException {
+        ReentrantLock lock = lockFor(digest);
+        lock.lock();
+        try {
+            ChunkMeta m = db.getChunk(digest);
+            if (m == null) {
+                return false;
+            }
+            chunks.quarantine(digest);
+            db.write(b -> {
+                b.put(DatastoreDb.Cf.CHUNKS, digest.toBytes(), m.withBad(true).encode());
+                b.put(DatastoreDb.Cf.META, badKey(digest), new byte[0]);
+            });
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every digest currently flagged bad (a small set: bad chunks are rare). */
+    public java.util.Set<Digest> badDigests() throws IOException {
+        java.util.Set<Digest> out = new java.util.HashSet<>();
+        db.scan(DatastoreDb.Cf.META, BAD_PREFIX, (k, v) -> out.add(Digest.of(k, BAD_PREFIX.length)));
+        return out;
+    }
+
+    private static final byte[] BAD_PREFIX = "bad/".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    private static byte[] badKey(Digest d) {
+        byte[] k = java.util.Arrays.copyOf(BAD_PREFIX, BAD_PREFIX.length + Digest.LENGTH);
+        d.copyTo(k, BAD_PREFIX.length);
+        return k;
     }
 
     /**

@@ -151,6 +151,11 @@ public final class Datastore implements AutoCloseable {
         return dir.resolve(ref.relativePath());
     }
 
+    /** Every digest flagged bad by verify and not yet healed. */
+    public java.util.Set<dev.coffer.chunker.Digest> badDigests() throws IOException {
+        return inserter.badDigests();
+    }
+
     /** The GC epoch: 0 until the first GC; only GC raises it. */
     public long gcEpoch() throws IOException {
         byte[] v = db.get(DatastoreDb.Cf.META, GC_EPOCH_KEY);
