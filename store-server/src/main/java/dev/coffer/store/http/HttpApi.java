@@ -1,0 +1,164 @@
+package dev.coffer.store.http;
+
+import dev.coffer.chunker.FileFormats;
+import dev.coffer.chunker.GroupId;
+import dev.coffer.chunker.Names;
+import dev.coffer.chunker.SnapshotId;
+import dev.coffer.store.api.Wire;
+import dev.coffer.store.datastore.DatastoreService;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The HTTP API: routes, authentication, body limits and the failure handler, as a thin adapter.
+ *
+ * <p>Handlers run on the event loop only to parse parameters and write responses; every datastore
+ * call (RocksDB, files, hashing) goes to the {@code coffer-store} worker pool through
+ * {@link #blocking}, so the event loop never blocks. Route groups live in {@link BackupRoutes},
+ * {@link ReadRoutes} and {@link AdminRoutes}; docs/api.md lists every route.
+ */
+public final class HttpApi {
+
+    /** Largest JSON request body. */
+    static final int JSON_LIMIT = 1 << 20;
+    /** Largest chunk blob, manifest or config blob body. */
+    static final int BLOB_LIMIT = FileFormats.BLOB_MAX_LENGTH;
+
+    final Vertx vertx;
+    final Map<String, DatastoreService> datastores;
+    final Function<String, Optional<Access>> authenticate;
+    final WorkerExecutor worker;
+    final Metrics metrics = new Metrics();
+    final AdminRoutes.TokenAdmin tokens;
+
+    /**
+     * @param authenticate maps a bearer token to what it may do (empty: unknown or revoked)
+     * @param tokens the token administration behind {@code /api/v1/tokens}
+     */
+    public HttpApi(Vertx vertx, Map<String, DatastoreService> datastores, Function<String, Optional<Access>> authenticate,
+            AdminRoutes.TokenAdmin tokens, int workers) {
+        this.vertx = vertx;
+        this.datastores = datastores;
+        this.authenticate = authenticate;
+        this.tokens = tokens;
+        this.worker = vertx.createSharedWorkerExecutor("coffer-store", workers);
+    }
+
+    /** The router serving the API, {@code /metrics} and the dashboard. */
+    public Router router() {
+        Router r = Router.router(vertx);
+        r.route("/api/v1/*").handler(this::authenticate);
+        new ReadRoutes(this).mount(r);
+        new BackupRoutes(this).mount(r);
+        new AdminRoutes(this).mount(r);
+        r.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4")
+                .end(metrics.render(datastores.values().stream().mapToInt(d -> d.backups().openCount()).sum(), datastores.size())));
+        r.route("/*").handler(StaticHandler.create("coffer-web-ui").setCachingEnabled(false));
+        r.route().failureHandler(ctx -> {
+            metrics.requestErrors.increment();
+            Errors.handle(ctx);
+        });
+        r.route().last().handler(ctx -> Errors.send(ctx, 404, "not-found",
+                "no such route: " + ctx.request().method() + " " + ctx.request().path()));
+        return r;
+    }
+
+    private void authenticate(RoutingContext ctx) {
+        String h = ctx.request().getHeader("Authorization");
+        if (h == null || !h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            ctx.fail(Errors.unauthorized());
+            return;
+        }
+        Optional<Access> access = authenticate.apply(h.substring(7).trim());
+        if (access.isEmpty()) {
+            ctx.fail(Errors.unauthorized());
+            return;
+        }
+        ctx.put("access", access.get());
+        ctx.next();
+    }
+
+    static Access access(RoutingContext ctx) {
+        return ctx.get("access");
+    }
+
+    /** The datastore named in the path, if the caller may see it (else 404: don't reveal its existence). */
+    DatastoreService datastore(RoutingContext ctx) {
+        String name = Names.datastore(ctx.pathParam("ds"));
+        DatastoreService ds = datastores.get(name);
+        if (ds == null || !access(ctx).maySee(name)) {
+            throw new Errors.HttpError(404, "no-such-datastore", "datastore '" + name + "' does not exist");
+        }
+        return ds;
+    }
+
+    static String ns(RoutingContext ctx) {
+        String ns = ctx.queryParams().get("ns");
+        return ns == null || ns.isEmpty() ? null : Names.namespace(ns);
+    }
+
+    static SnapshotId snapshotParam(RoutingContext ctx) {
+        String s = ctx.queryParams().get("snapshot");
+        if (s == null) {
+            throw Errors.badRequest("missing-parameter", "query parameter 'snapshot' is required");
+        }
+        return SnapshotId.parsePath(s);
+    }
+
+    /** May the caller read this group? Read/admin roles: any group; backup role: groups it owns. */
+    boolean mayRead(RoutingContext ctx, DatastoreService ds, GroupId group) throws java.io.IOException {
+        Access a = access(ctx);
+        String name = ds.datastore().name();
+        if (a.mayReadAll(name, group.ns()) || a.mayAdmin(name, group.ns())) {
+            return true;
+        }
+        return a.mayBackup(name, group.ns()) && a.tokenId().equals(ds.catalog().owner(group));
+    }
+
+    /** Runs {@code work} on the worker pool, then {@code respond} on the event loop; failures go to the failure handler. */
+    <T> void blocking(RoutingContext ctx, Callable<T> work, Consumer<T> respond) {
+        worker.<T>executeBlocking(work, false).onComplete(ar -> {
+            if (ar.succeeded()) {
+                try {
+                    respond.accept(ar.result());
+                } catch (RuntimeException e) {
+                    ctx.fail(e);
+                }
+            } else {
+                ctx.fail(ar.cause());
+            }
+        });
+    }
+
+    static void json(RoutingContext ctx, int status, Object body) {
+        ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(Buffer.buffer(Wire.toBytes(body)));
+    }
+
+    static BodyHandler jsonBody() {
+        return BodyHandler.create(false).setBodyLimit(JSON_LIMIT);
+    }
+
+    static BodyHandler blobBody() {
+        return BodyHandler.create(false).setBodyLimit(BLOB_LIMIT);
+    }
+
+    static byte[] body(RoutingContext ctx) {
+        Buffer b = ctx.body().buffer();
+        return b == null ? new byte[0] : b.getBytes();
+    }
+
+    /** Closes the worker pool. */
+    public void close() {
+        worker.close();
+    }
+}

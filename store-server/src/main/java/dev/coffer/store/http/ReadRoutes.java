@@ -1,0 +1,175 @@
+package dev.coffer.store.http;
+
+import dev.coffer.chunker.Digest;
+import dev.coffer.chunker.GroupId;
+import dev.coffer.chunker.Manifest;
+import dev.coffer.chunker.Names;
+import dev.coffer.chunker.SnapshotId;
+import dev.coffer.store.api.ApiTypes.DatastoreInfo;
+import dev.coffer.store.api.ApiTypes.DiskInfo;
+import dev.coffer.store.api.ApiTypes.GroupInfo;
+import dev.coffer.store.api.ApiTypes.OpenReaderRequest;
+import dev.coffer.store.api.ApiTypes.OpenReaderResponse;
+import dev.coffer.store.api.ApiTypes.SnapshotInfo;
+import dev.coffer.store.api.Wire;
+import dev.coffer.store.datastore.DatastoreService;
+import dev.coffer.store.datastore.ReaderSessions;
+import dev.coffer.store.datastore.StoreException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reading routes: datastores, namespaces, groups, restore points, their files, and reader
+ * sessions that fetch chunks under a lease.
+ */
+final class ReadRoutes {
+
+    private static final String DS = "/api/v1/datastores/:ds";
+    private final HttpApi api;
+
+    ReadRoutes(HttpApi api) {
+        this.api = api;
+    }
+
+    void mount(Router r) {
+        r.get("/api/v1/datastores").handler(this::datastores);
+        r.get(DS + "/namespaces").handler(this::namespaces);
+        r.get(DS + "/groups").handler(this::groups);
+        r.get(DS + "/snapshots").handler(this::snapshots);
+        r.get(DS + "/snapshot/manifest").handler(ctx -> file(ctx, Manifest.FILE_NAME));
+        r.get(DS + "/snapshot/files/:name").handler(ctx -> file(ctx, Names.item(ctx.pathParam("name"))));
+        r.post(DS + "/readers").handler(HttpApi.jsonBody()).handler(this::openReader);
+        r.get(DS + "/readers/:rid/chunks/:digest").handler(this::readChunk);
+        r.post(DS + "/readers/:rid/heartbeat").handler(ctx -> {
+            DatastoreService ds = api.datastore(ctx);
+            api.blocking(ctx, () -> ds.readers().get(readerId(ctx)), r2 -> ctx.response().setStatusCode(204).end());
+        });
+        r.delete(DS + "/readers/:rid").handler(ctx -> {
+            DatastoreService ds = api.datastore(ctx);
+            api.blocking(ctx, () -> {
+                ds.readers().get(readerId(ctx)).close();
+                return null;
+            }, v -> ctx.response().setStatusCode(204).end());
+        });
+    }
+
+    private void datastores(RoutingContext ctx) {
+        Access a = HttpApi.access(ctx);
+        List<DatastoreInfo> out = new ArrayList<>();
+        api.datastores.forEach((name, ds) -> {
+            if (a.maySee(name)) {
+                out.add(new DatastoreInfo(name, ds.datastore().uuid().toString(), ds.datastore().options().chunkSize()));
+            }
+        });
+        out.sort(java.util.Comparator.comparing(DatastoreInfo::name));
+        HttpApi.json(ctx, 200, out);
+    }
+
+    private void namespaces(RoutingContext ctx) {
+        DatastoreService ds = api.datastore(ctx);
+        api.blocking(ctx, () -> ds.catalog().namespaces(), list -> HttpApi.json(ctx, 200, list));
+    }
+
+    private void groups(RoutingContext ctx) {
+        DatastoreService ds = api.datastore(ctx);
+        String ns = HttpApi.ns(ctx);
+        api.blocking(ctx, () -> {
+            List<GroupInfo> out = new ArrayList<>();
+            for (GroupId g : ds.catalog().groups(ns)) {
+                if (api.mayRead(ctx, ds, g)) {
+                    List<SnapshotId> all = ds.catalog().snapshots(g);
+                    out.add(new GroupInfo(g.ns(), g.name(), ds.catalog().owner(g), all.size(),
+                            all.isEmpty() ? null : SnapshotId.formatTime(all.getLast().time())));
+                }
+            }
+            return out;
+        }, out -> HttpApi.json(ctx, 200, out));
+    }
+
+    private void snapshots(RoutingContext ctx) {
+        DatastoreService ds = api.datastore(ctx);
+        String ns = HttpApi.ns(ctx);
+        String group = ctx.queryParams().get("group");
+        api.blocking(ctx, () -> {
+            List<GroupId> groups = group == null ? ds.catalog().groups(ns) : List.of(GroupId.parse(ns, group));
+            List<SnapshotInfo> out = new ArrayList<>();
+            for (GroupId g : groups) {
+                if (!api.mayRead(ctx, ds, g)) {
+                    continue;
+                }
+                for (SnapshotId s : ds.catalog().snapshots(g)) {
+                    out.add(info(ds, s));
+                }
+            }
+            out.sort(java.util.Comparator.comparing(SnapshotInfo::time).thenComparing(SnapshotInfo::snapshot));
+            return out;
+        }, out -> HttpApi.json(ctx, 200, out));
+    }
+
+    static SnapshotInfo info(DatastoreService ds, SnapshotId s) throws IOException, StoreException {
+        Manifest m = ds.catalog().manifest(s);
+        List<DiskInfo> disks = m.disks().stream().map(d -> new DiskInfo(d.name(), d.size())).toList();
+        return new SnapshotInfo(s.path(), s.ns(), s.group().name(), SnapshotId.formatTime(s.time()), disks,
+                m.encrypted() ? "encrypt" : "none", m.unprotected().verify().name().toLowerCase(java.util.Locale.ROOT),
+                m.unprotected().protect());
+    }
+
+    /** A file of a published restore point: its manifest, an index or a config blob. */
+    private void file(RoutingContext ctx, String name) {
+        DatastoreService ds = api.datastore(ctx);
+        SnapshotId s = HttpApi.snapshotParam(ctx);
+        api.blocking(ctx, () -> {
+            if (!api.mayRead(ctx, ds, s.group())) {
+                throw Errors.forbidden("read group " + s.group());
+            }
+            try {
+                return Files.readAllBytes(ds.catalog().dir(s).resolve(name));
+            } catch (NoSuchFileException e) {
+                throw StoreException.notFound("no-such-file", ds.catalog().exists(s)
+                        ? "restore point " + s + " has no file " + name : "restore point " + s + " does not exist");
+            }
+        }, bytes -> ctx.response().putHeader("content-type",
+                name.endsWith(".json") ? "application/json" : "application/octet-stream").end(Buffer.buffer(bytes)));
+    }
+
+    private void openReader(RoutingContext ctx) {
+        DatastoreService ds = api.datastore(ctx);
+        OpenReaderRequest req = Wire.parse(HttpApi.body(ctx), OpenReaderRequest.class);
+        SnapshotId s = SnapshotId.parsePath(req.snapshot());
+        api.blocking(ctx, () -> {
+            if (!api.mayRead(ctx, ds, s.group())) {
+                throw Errors.forbidden("read group " + s.group());
+            }
+            ReaderSessions.Reader r = ds.readers().open(s);
+            return new OpenReaderResponse(r.id(), s.path());
+        }, resp -> HttpApi.json(ctx, 201, resp));
+    }
+
+    private void readChunk(RoutingContext ctx) {
+        DatastoreService ds = api.datastore(ctx);
+        String hex = ctx.pathParam("digest");
+        if (!Digest.isValidHex(hex)) {
+            throw Errors.badRequest("bad-digest", "'" + Names.printable(hex) + "' is not a digest (64 lowercase hex)");
+        }
+        Digest d = Digest.parse(hex);
+        api.blocking(ctx, () -> ds.readers().get(readerId(ctx)).chunk(d), blob -> {
+            api.metrics.chunksServed.increment();
+            api.metrics.bytesServed.add(blob.length);
+            ctx.response().putHeader("content-type", "application/octet-stream").end(Buffer.buffer(blob));
+        });
+    }
+
+    static String readerId(RoutingContext ctx) {
+        String id = ctx.pathParam("rid");
+        if (id == null || !id.matches("[0-9a-f]{32}")) {
+            throw Errors.badRequest("bad-reader", "'" + Names.printable(id) + "' is not a reader id");
+        }
+        return id;
+    }
+}
