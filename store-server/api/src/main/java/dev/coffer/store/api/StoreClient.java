@@ -1,0 +1,236 @@
+package dev.coffer.store.api;
+
+import dev.coffer.chunker.Digest;
+import dev.coffer.store.api.ApiTypes.ApiError;
+import dev.coffer.store.api.ApiTypes.BeginBackupRequest;
+import dev.coffer.store.api.ApiTypes.BeginBackupResponse;
+import dev.coffer.store.api.ApiTypes.FinishResponse;
+import dev.coffer.store.api.ApiTypes.KnownRequest;
+import dev.coffer.store.api.ApiTypes.KnownResponse;
+import dev.coffer.store.api.ApiTypes.OpenReaderRequest;
+import dev.coffer.store.api.ApiTypes.OpenReaderResponse;
+import dev.coffer.store.api.ApiTypes.SnapshotInfo;
+import dev.coffer.store.api.ApiTypes.UploadResult;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A synchronous client of one datastore, for the CLI and the agent's plain-Java pipeline.
+ *
+ * <p>Underneath is a Vert.x HTTP client on its own small event loop, HTTP/1.1 over pinned TLS on
+ * the OpenSSL engine when present (DESIGN.md's fastest measured transport); each call blocks its
+ * caller until the answer arrives, and calls from several threads run in parallel over a pool of
+ * connections, which is how the pipeline keeps several uploads in flight. Thread-safe.
+ */
+public final class StoreClient implements AutoCloseable {
+
+    private static final long TIMEOUT_S = 300;
+
+    private final StoreEndpoint endpoint;
+    private final Vertx vertx;
+    private final HttpClientAgent http;
+    private final String dsPath;
+
+    private StoreClient(StoreEndpoint endpoint, int connections) {
+        this.endpoint = endpoint;
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(1));
+        HttpClientOptions options = "https".equals(endpoint.baseUri().getScheme())
+                ? PinnedTls.clientOptions(new PinnedTrust(endpoint.fingerprint(), PinnedTrust.ENV))
+                : new HttpClientOptions();
+        options.setDefaultHost(endpoint.baseUri().getHost()).setDefaultPort(endpoint.baseUri().getPort())
+                .setConnectTimeout(10_000).setIdleTimeout(120).setKeepAlive(true);
+        this.http = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(connections));
+        this.dsPath = "/api/v1/datastores/" + endpoint.datastore();
+    }
+
+    /** A client with up to {@code connections} requests in flight. */
+    public static StoreClient connect(StoreEndpoint endpoint, int connections) {
+        return new StoreClient(endpoint, connections);
+    }
+
+    public StoreEndpoint endpoint() {
+        return endpoint;
+    }
+
+    // ---- listing and reading
+
+    public List<SnapshotInfo> snapshots(String ns, String group) throws IOException {
+        String q = query("ns", ns, "group", group);
+        return List.of(Wire.mapper().convertValue(json(HttpMethod.GET, dsPath + "/snapshots" + q, null), SnapshotInfo[].class));
+    }
+
+    public byte[] snapshotFile(String snapshot, String name) throws IOException {
+        return bytes(HttpMethod.GET, dsPath + "/snapshot/files/" + name + query("snapshot", snapshot), null);
+    }
+
+    public byte[] manifest(String snapshot) throws IOException {
+        return bytes(HttpMethod.GET, dsPath + "/snapshot/manifest" + query("snapshot", snapshot), null);
+    }
+
+    public OpenReaderResponse openReader(String snapshot) throws IOException {
+        return parse(bytes(HttpMethod.POST, dsPath + "/readers", Wire.toBytes(new OpenReaderRequest(snapshot))), OpenReaderResponse.class);
+    }
+
+    public byte[] readChunk(String reader, Digest digest) throws IOException {
+        return bytes(HttpMethod.GET, dsPath + "/readers/" + reader + "/chunks/" + digest.hex(), null);
+    }
+
+    public void readerHeartbeat(String reader) throws IOException {
+        bytes(HttpMethod.POST, dsPath + "/readers/" + reader + "/heartbeat", new byte[0]);
+    }
+
+    public void closeReader(String reader) throws IOException {
+        bytes(HttpMethod.DELETE, dsPath + "/readers/" + reader, null);
+    }
+
+    // ---- backup sessions
+
+    public BeginBackupResponse beginBackup(BeginBackupRequest request) throws IOException {
+        return parse(bytes(HttpMethod.POST, dsPath + "/backups", Wire.toBytes(request)), BeginBackupResponse.class);
+    }
+
+    public byte[] baseFile(String session, String name) throws IOException {
+        return bytes(HttpMethod.GET, dsPath + "/backups/" + session + "/base/" + name, null);
+    }
+
+    public UploadResult uploadChunk(String session, Digest digest, int plainLength, byte[] blob) throws IOException {
+        return parse(bytes(HttpMethod.PUT, dsPath + "/backups/" + session + "/chunks/" + digest.hex() + "?size=" + plainLength, blob),
+                UploadResult.class);
+    }
+
+    public List<Boolean> known(String session, List<Digest> digests) throws IOException {
+        KnownRequest req = new KnownRequest(digests.stream().map(Digest::hex).toList());
+        return parse(bytes(HttpMethod.POST, dsPath + "/backups/" + session + "/known", Wire.toBytes(req)), KnownResponse.class).known();
+    }
+
+    /** Uploads an index or config file, streamed from disk. */
+    public void uploadFile(String session, String name, Path file) throws IOException {
+        long len = Files.size(file);
+        RequestOptions ro = new RequestOptions().setMethod(HttpMethod.PUT).setURI(dsPath + "/backups/" + session + "/files/" + name)
+                .putHeader("Authorization", "Bearer " + endpoint.token()).putHeader("Content-Length", Long.toString(len));
+        Future<Buffer> f = http.request(ro).compose(req -> vertx.fileSystem().open(file.toString(), new OpenOptions().setRead(true))
+                .compose(af -> req.send(af).compose(resp -> check(resp, ro)).eventually(af::close)));
+        await(f, ro);
+    }
+
+    public void uploadFile(String session, String name, byte[] bytes) throws IOException {
+        bytes(HttpMethod.PUT, dsPath + "/backups/" + session + "/files/" + name, bytes);
+    }
+
+    public String finish(String session, byte[] manifest) throws IOException {
+        return parse(bytes(HttpMethod.POST, dsPath + "/backups/" + session + "/finish", manifest), FinishResponse.class).snapshot();
+    }
+
+    public void heartbeat(String session) throws IOException {
+        bytes(HttpMethod.POST, dsPath + "/backups/" + session + "/heartbeat", new byte[0]);
+    }
+
+    public void abort(String session) throws IOException {
+        bytes(HttpMethod.DELETE, dsPath + "/backups/" + session, null);
+    }
+
+    // ---- plumbing
+
+    /** Any API call: the body of a 2xx answer, or a {@link StoreClientException} with the server's reason. */
+    public byte[] bytes(HttpMethod method, String uri, byte[] body) throws IOException {
+        RequestOptions ro = new RequestOptions().setMethod(method).setURI(uri)
+                .putHeader("Authorization", "Bearer " + endpoint.token());
+        Future<Buffer> f = http.request(ro).compose(req -> (body == null ? req.send() : req.send(Buffer.buffer(body)))
+                .compose(resp -> check(resp, ro)));
+        return await(f, ro).getBytes();
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode json(HttpMethod method, String uri, byte[] body) throws IOException {
+        return Wire.mapper().readTree(bytes(method, uri, body));
+    }
+
+    private static Future<Buffer> check(HttpClientResponse resp, RequestOptions ro) {
+        return resp.body().compose(b -> {
+            if (resp.statusCode() / 100 == 2) {
+                return Future.succeededFuture(b);
+            }
+            String code = "http-" + resp.statusCode();
+            String message = b.toString(StandardCharsets.UTF_8);
+            try {
+                ApiError e = Wire.mapper().readValue(b.getBytes(), ApiError.class);
+                code = e.error();
+                message = e.message();
+            } catch (IOException | RuntimeException notJson) {
+                // keep the raw body as the message
+            }
+            return Future.failedFuture(new StoreClientException(resp.statusCode(), code, "store answered " + resp.statusCode()
+                    + " (" + code + ") to " + ro.getMethod() + " " + ro.getURI().replaceAll("\\?.*", "") + ": " + message));
+        });
+    }
+
+    private <T> T await(Future<T> f, RequestOptions ro) throws IOException {
+        try {
+            return f.toCompletionStage().toCompletableFuture().get(TIMEOUT_S, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof StoreClientException s) {
+                throw s;
+            }
+            throw new StoreClientException("cannot reach the store at " + endpoint.baseUri() + " (" + ro.getMethod() + " "
+                    + ro.getURI().replaceAll("\\?.*", "") + "): " + describe(c), c);
+        } catch (TimeoutException e) {
+            throw new StoreClientException("the store at " + endpoint.baseUri() + " did not answer within " + TIMEOUT_S + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreClientException("interrupted while waiting for the store", e);
+        }
+    }
+
+    private static String describe(Throwable t) {
+        StringBuilder b = new StringBuilder(String.valueOf(t.getMessage()));
+        for (Throwable c = t.getCause(); c != null && c != t; c = c.getCause()) {
+            if (c.getMessage() != null && !b.toString().contains(c.getMessage())) {
+                b.append(": ").append(c.getMessage());
+            }
+        }
+        return b.toString();
+    }
+
+    private static <T> T parse(byte[] body, Class<T> type) {
+        return Wire.parse(body, type);
+    }
+
+    private static String query(String... kv) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < kv.length; i += 2) {
+            if (kv[i + 1] != null) {
+                b.append(b.isEmpty() ? '?' : '&').append(kv[i]).append('=').append(URLEncoder.encode(kv[i + 1], StandardCharsets.UTF_8));
+            }
+        }
+        return b.toString();
+    }
+
+    @Override
+    public void close() {
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // closing is best effort
+        }
+    }
+}
