@@ -20,12 +20,12 @@ import java.util.List;
 public record BenchSettings(List<BenchOp> ops, List<DataKind> data, List<Integer> threads,
                             Duration warmup, Duration measure, int chunkSize, long seed) {
 
-    /** Warm-up of a full run: long enough for C2 to compile AES-GCM on JDK 25. */
-    public static final Duration FULL_WARMUP = Duration.ofSeconds(8);
+    /** Warm-up of a full run, shared by the ops: about 2 s each, enough for C2 to compile AES-GCM decryption. */
+    public static final Duration FULL_WARMUP = Duration.ofSeconds(20);
     /** Measurement per case of a full run. */
     public static final Duration FULL_MEASURE = Duration.ofSeconds(1);
     /** Warm-up of a quick run: the figures of slow-to-compile ops may come out low. */
-    public static final Duration QUICK_WARMUP = Duration.ofSeconds(2);
+    public static final Duration QUICK_WARMUP = Duration.ofSeconds(4);
     /** Measurement per case of a quick run. */
     public static final Duration QUICK_MEASURE = Duration.ofMillis(250);
     /** The default seed, so runs on different machines process the same bytes. */

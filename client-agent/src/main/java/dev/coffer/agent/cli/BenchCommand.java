@@ -48,13 +48,13 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON document {\"results\": [{op, data, threads, mb_per_s}]}.")
     boolean json;
 
-    @Option(names = "--quick", description = "A short run: 2 s warm-up, 0.25 s per case (slow-to-compile ops may come out low).")
+    @Option(names = "--quick", description = "A short run: 4 s warm-up, 0.25 s per case (slow-to-compile ops may come out low).")
     boolean quick;
 
     @Option(names = "--seconds", paramLabel = "S", description = "Seconds to measure each case (default 1; 0.25 with --quick).")
     Double seconds;
 
-    @Option(names = "--warmup", paramLabel = "S", description = "Seconds of JIT warm-up before measuring (default 8; 2 with --quick).")
+    @Option(names = "--warmup", paramLabel = "S", description = "Seconds of JIT warm-up before measuring (default 20; 4 with --quick).")
     Double warmup;
 
     @Option(names = "--op", paramLabel = "OP", split = ",", converter = OpConverter.class,
