@@ -79,7 +79,6 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--markdown-command", hidden = true, description = "Command for the Markdown heading.")
     String markdownCommand;
 
-
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
