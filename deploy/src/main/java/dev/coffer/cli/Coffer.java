@@ -1,0 +1,108 @@
+package dev.coffer.cli;
+
+import dev.coffer.agent.cli.BenchCommand;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code coffer} root command: one launcher for every operation, as operators and scripts
+ * expect (DESIGN.md "Command surface").
+ *
+ * <p>Modules contribute their subcommand classes; they are listed here and nowhere else. The root
+ * makes the promises every subcommand keeps: {@code --help} and {@code --version} everywhere (the
+ * attributes are inherited), exit code 0 on success, 2 for bad usage and 1 for a failure, each
+ * failure reported as one line on stderr, with a stack trace only under {@code --debug} or
+ * {@code COFFER_DEBUG=1}, because operators read the line and developers the trace.
+ */
+@Command(name = "coffer", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
+        versionProvider = CofferVersion.class,
+        description = "Incremental-forever, deduplicating backup for QEMU/KVM virtual machines.",
+        subcommands = {BenchCommand.class},
+        footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad usage. Set COFFER_DEBUG=1 or --debug for stack traces."})
+public final class Coffer implements Callable<Integer> {
+
+    /** Exit code of a command that failed while running. */
+    public static final int EXIT_FAILURE = 1;
+    /** Exit code of a command line that could not be parsed or made no sense. */
+    public static final int EXIT_USAGE = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--debug", scope = ScopeType.INHERIT,
+            description = "Print the stack trace of a failure (also COFFER_DEBUG=1).")
+    boolean debug;
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "missing command");
+    }
+
+    /** Runs the command line and exits the JVM with its exit code. */
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true), System.getenv()));
+    }
+
+    /**
+     * Runs one command line.
+     *
+     * @param env the environment, for {@code COFFER_DEBUG}
+     * @return the exit code
+     */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
+        boolean debug = "1".equals(env.get("COFFER_DEBUG")) || wantsDebug(args);
+        CommandLine cli = new CommandLine(new Coffer());
+        cli.setOut(out);
+        cli.setErr(err);
+        cli.setParameterExceptionHandler((e, ignored) -> {
+            CommandLine failed = e.getCommandLine();
+            err.println(failed.getCommandSpec().qualifiedName() + ": " + oneLine(e.getMessage())
+                    + " (see '" + failed.getCommandSpec().qualifiedName() + " --help')");
+            if (debug) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return EXIT_USAGE;
+        });
+        cli.setExecutionExceptionHandler((e, failed, parseResult) -> {
+            err.println(failed.getCommandSpec().qualifiedName() + ": " + oneLine(describe(e)));
+            if (debug) {
+                e.printStackTrace(err);
+            }
+            err.flush();
+            return EXIT_FAILURE;
+        });
+        return cli.execute(args);
+    }
+
+    /** True when {@code --debug} stands among the options (before a {@code --}). */
+    private static boolean wantsDebug(String[] args) {
+        for (String a : args) {
+            if (a.equals("--")) {
+                return false;
+            }
+            if (a.equals("--debug")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
+    }
+
+    private static String oneLine(String message) {
+        return String.join("; ", List.of(message.strip().split("\\s*\\R\\s*")));
+    }
+}
