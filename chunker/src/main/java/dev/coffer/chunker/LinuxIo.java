@@ -1,4 +1,4 @@
-package dev.coffer.store.datastore;
+package dev.coffer.chunker;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -20,7 +20,7 @@ import java.nio.file.Path;
  * <p>{@code syncfs} flushes one filesystem, which is what the {@code filesystem} sync level needs:
  * one call before publishing a restore point instead of an fsync per chunk file.
  */
-final class LinuxIo {
+public final class LinuxIo {
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
@@ -44,7 +44,7 @@ final class LinuxIo {
     private LinuxIo() {}
 
     /** Flushes the whole filesystem that holds {@code dir} to stable storage. */
-    static void syncfs(Path dir) throws IOException {
+    public static void syncfs(Path dir) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             MemorySegment path = arena.allocateFrom(dir.toAbsolutePath().toString());
