@@ -27,8 +27,12 @@ import java.nio.file.Path;
  * is their public face, because {@link java.nio.channels.FileChannel} never hands out its descriptor.
  *
  * <p>Every failure is an {@link ErrnoException} that names the path and carries {@code errno}. The
- * flag values are Linux x86-64's ({@code O_DIRECTORY} differs on arm64).
+ * flag values are Linux x86-64's ({@code O_DIRECTORY} differs on arm64). The downcalls are restricted
+ * methods: the JVM should run with {@code --enable-native-access=ALL-UNNAMED} (surefire passes it;
+ * without it JDK 25 prints a warning at the first call and goes on), so the compiler's "restricted"
+ * warning is suppressed here, in the one class that makes them.
  */
+@SuppressWarnings("restricted")
 public final class LinuxIo {
 
     /** {@code lseek} whence: the next offset at or after the given one that holds data. */
@@ -36,12 +40,20 @@ public final class LinuxIo {
     /** {@code lseek} whence: the next offset at or after the given one inside a hole (or the end). */
     public static final int SEEK_HOLE = 4;
 
-    static final int ENOENT = 2;
-    static final int ENXIO = 6;
-    static final int EBADF = 9;
-    static final int EINVAL = 22;
-    static final int ENOTTY = 25;
-    static final int EOPNOTSUPP = 95;
+    /** No such file or directory. */
+    public static final int ENOENT = 2;
+    /** No such device or address: what {@code SEEK_DATA}/{@code SEEK_HOLE} answer at or past the end. */
+    public static final int ENXIO = 6;
+    /** Bad file descriptor, e.g. punching a hole through a read-only descriptor. */
+    public static final int EBADF = 9;
+    /** Device or resource busy: an exclusive open of a block device that is mounted or claimed. */
+    public static final int EBUSY = 16;
+    /** Invalid argument: among others, a filesystem that does not know {@code SEEK_DATA}. */
+    public static final int EINVAL = 22;
+    /** Not a typewriter: an ioctl the file does not understand, e.g. a block device ioctl on a file. */
+    public static final int ENOTTY = 25;
+    /** Operation not supported, e.g. hole punching on a filesystem that cannot. */
+    public static final int EOPNOTSUPP = 95;
 
     static final int O_RDONLY = 0;
     static final int O_RDWR = 2;
