@@ -79,12 +79,22 @@ public final class FileTarget implements AutoCloseable {
             kind = FileKind.REGULAR;
             created = true;
         }
-        return switch (kind) {
-            case BLOCK_DEVICE -> openDevice(path, diskSize);
-            case REGULAR -> openFile(path, diskSize, overwrite, created);
-            default -> throw new IOException("cannot restore to " + path + ": it is " + kind.description()
-                    + ", not a regular file or a block device");
-        };
+        switch (kind) {
+            case BLOCK_DEVICE:
+                return openDevice(path, diskSize);
+            case REGULAR:
+                try {
+                    return openFile(path, diskSize, overwrite, created);
+                } catch (IOException | RuntimeException e) {
+                    if (created) {
+                        Files.deleteIfExists(path); // a failed open leaves no file of its own making
+                    }
+                    throw e;
+                }
+            default:
+                throw new IOException("cannot restore to " + path + ": it is " + kind.description()
+                        + ", not a regular file or a block device");
+        }
     }
 
     private static FileTarget openFile(Path path, long diskSize, boolean overwrite, boolean created)
