@@ -2,6 +2,7 @@ package dev.coffer.store.datastore;
 
 import dev.coffer.chunker.AtomicFiles;
 import dev.coffer.chunker.Digest;
+import dev.coffer.chunker.LinuxIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -68,7 +68,7 @@ final class FileChunkStoreTest extends ChunkStoreContract {
     @Test
     void shouldReportSyncfsErrorsWithThePath() {
         Path missing = dir.resolve("gone");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> LinuxIo.syncfs(missing))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.coffer.chunker.LinuxIo.syncfs(missing))
                 .isInstanceOf(java.io.IOException.class).hasMessageContaining(missing.toString())
                 .hasMessageContaining("errno 2");
     }
