@@ -45,7 +45,10 @@ public final class PinnedTls {
         return options
                 .setSsl(true)
                 .setTrustAll(false)
-                .setTrustOptions(TrustOptions.wrap(trust))
+                // wrap(TrustManagerFactory), not wrap(TrustManager): in Vert.x 5.1.6 the latter goes
+                // through io.vertx.core.net.TrustManagerFactoryWrapper, which needs slf4j-api on the
+                // class path (NoClassDefFoundError: org/slf4j/LoggerFactory) although Vert.x does not
+                .setTrustOptions(TrustOptions.wrap(trust.factory()))
                 // the pin replaces hostname checks: clients may connect by IP, alias or tunnel
                 .setVerifyHost(false)
                 .setSslEngineOptions(engine)

@@ -11,7 +11,13 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import java.security.KeyStore;
+import java.security.Provider;
+import javax.net.ssl.ManagerFactoryParameters;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.TrustManagerFactorySpi;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
@@ -133,9 +139,39 @@ public final class PinnedTrust extends X509ExtendedTrustManager {
         return new X509Certificate[0];
     }
 
+    /**
+     * This trust manager as a {@link TrustManagerFactory}, for APIs that take a factory (Vert.x's
+     * {@code TrustOptions.wrap(TrustManagerFactory)}, Netty's {@code SslContextBuilder}).
+     * {@code init} is ignored: the pin is the whole configuration.
+     */
+    public TrustManagerFactory factory() {
+        return new Factory(this);
+    }
+
     @Override
     public String toString() {
         return "PinnedTrust[" + pinned() + " from " + source + "]";
+    }
+
+    private static final class Factory extends TrustManagerFactory {
+        private static final Provider PROVIDER = new Provider("coffer-pinned", "1", "Coffer's pinned-fingerprint trust") {
+            private static final long serialVersionUID = 1L;
+        };
+
+        Factory(PinnedTrust trust) {
+            super(new TrustManagerFactorySpi() {
+                @Override
+                protected void engineInit(KeyStore ks) {}
+
+                @Override
+                protected void engineInit(ManagerFactoryParameters spec) {}
+
+                @Override
+                protected TrustManager[] engineGetTrustManagers() {
+                    return new TrustManager[] {trust};
+                }
+            }, PROVIDER, "coffer-pinned");
+        }
     }
 
     private void check(X509Certificate[] chain) throws CertificateException {
