@@ -79,11 +79,12 @@ final class Pem {
         JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
         PrivateKey key = null;
         for (Object o : parse(file, "private key")) {
-            PrivateKey k;
-            if (o instanceof PrivateKeyInfo info) {
-                k = converter.getPrivateKey(info);
+            PrivateKeyInfo info;
+            if (o instanceof PrivateKeyInfo i) {
+                info = i;
             } else if (o instanceof PEMKeyPair pair) {
-                k = converter.getKeyPair(pair).getPrivate();
+                // only the private half: in "EC PRIVATE KEY" the public key is optional
+                info = pair.getPrivateKeyInfo();
             } else if (o instanceof PKCS8EncryptedPrivateKeyInfo || o instanceof PEMEncryptedKeyPair) {
                 throw new FormatException.Malformed(file.toString(),
                         "the private key is encrypted; the server needs it unencrypted (protect the file with mode 0600 instead)");
@@ -93,7 +94,11 @@ final class Pem {
             if (key != null) {
                 throw new FormatException.Malformed(file.toString(), "holds more than one private key");
             }
-            key = k;
+            try {
+                key = converter.getPrivateKey(info);
+            } catch (IOException | RuntimeException e) {
+                throw new FormatException.Malformed(file.toString(), "not a usable private key: " + e.getMessage(), e);
+            }
         }
         if (key == null) {
             throw new FormatException.Malformed(file.toString(), "no PEM private key block ('PRIVATE KEY', 'EC PRIVATE KEY' or 'RSA PRIVATE KEY')");

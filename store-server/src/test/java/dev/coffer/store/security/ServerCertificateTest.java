@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.HexFormat;
 import java.util.List;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -177,6 +178,34 @@ final class ServerCertificateTest {
         try (var files = Files.list(dir)) {
             assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("gen", "my.crt", "my.key");
         }
+    }
+
+    @Test
+    void shouldLoadTraditionalKeysAndChainsFromOtherTools() throws Exception {
+        Path gen = Files.createDirectory(dir.resolve("gen"));
+        Path ca = Files.createDirectory(dir.resolve("ca"));
+        ServerCertificate made = create(gen, List.of());
+        ServerCertificate intermediate = create(ca, List.of());
+        Path crt = dir.resolve("chain.pem");
+        Files.writeString(crt, Files.readString(gen.resolve("server.crt")) + Files.readString(ca.resolve("server.crt")));
+        Path key = dir.resolve("ec.key");
+        // the traditional SEC 1 form `openssl ec` writes: ECPrivateKey with the curve inside
+        var pkcs8 = PrivateKeyInfo.getInstance(Pem.readPrivateKey(gen.resolve("server.key")).getEncoded());
+        var sec1 = new org.bouncycastle.asn1.sec.ECPrivateKey(256,
+                org.bouncycastle.asn1.sec.ECPrivateKey.getInstance(pkcs8.parsePrivateKey()).getKey(),
+                pkcs8.getPrivateKeyAlgorithm().getParameters());
+        Files.writeString(key, "-----BEGIN EC PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder().encodeToString(sec1.getEncoded()) + "\n-----END EC PRIVATE KEY-----\n");
+        assertThat(Files.readString(key)).startsWith("-----BEGIN EC PRIVATE KEY-----");
+
+        ServerCertificate c = ServerCertificate.load(crt, key);
+
+        assertThat(c.fingerprint()).isEqualTo(made.fingerprint());
+        assertThat(c.chain()).containsExactly(made.certificate(), intermediate.certificate());
+        // handed to Vert.x as PKCS#8, and still the certificate's key
+        assertThat(new String(c.keyPem(), java.nio.charset.StandardCharsets.US_ASCII)).startsWith("-----BEGIN PRIVATE KEY-----\n");
+        Path reencoded = Files.write(dir.resolve("pkcs8.key"), c.keyPem());
+        assertThat(ServerCertificate.load(crt, reencoded).fingerprint()).isEqualTo(made.fingerprint());
     }
 
     @Test
