@@ -35,6 +35,15 @@ public final class AtomicFiles {
         write(target, bytes, null, true);
     }
 
+    /**
+     * Writes or replaces the file at {@code target} atomically with the given POSIX permissions.
+     * The permissions are set on the temp file before any byte is written, so a secret never
+     * sits in a file that others may read, not even for a moment.
+     */
+    public static void replace(Path target, byte[] bytes, String permissions) throws IOException {
+        write(target, bytes, permissions, true);
+    }
+
     private static void write(Path target, byte[] bytes, String permissions, boolean replace) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = dir.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
