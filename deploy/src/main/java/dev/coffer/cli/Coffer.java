@@ -1,6 +1,12 @@
 package dev.coffer.cli;
 
+import dev.coffer.agent.cli.BackupCommand;
 import dev.coffer.agent.cli.BenchCommand;
+import dev.coffer.agent.cli.KeyCommand;
+import dev.coffer.agent.cli.RestoreCommand;
+import dev.coffer.agent.cli.SnapshotsCommand;
+import dev.coffer.agent.cli.TokenCommand;
+import dev.coffer.store.cli.ServerCommand;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +32,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "coffer", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
         versionProvider = CofferVersion.class,
         description = "Incremental-forever, deduplicating backup for QEMU/KVM virtual machines.",
-        subcommands = {BenchCommand.class},
+        subcommands = {ServerCommand.class, BackupCommand.class, SnapshotsCommand.class, RestoreCommand.class,
+            TokenCommand.class, KeyCommand.class, BenchCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad usage. Set COFFER_DEBUG=1 or --debug for stack traces."})
 public final class Coffer implements Callable<Integer> {
 

@@ -5,7 +5,7 @@ package dev.coffer.store.http;
  * so route code reads as the rules in DESIGN.md: read tokens read, backup tokens write (and read)
  * only groups they own, admins do everything.
  */
-interface Access {
+public interface Access {
 
     /** The token's id: the owner recorded for groups it creates. */
     String tokenId();

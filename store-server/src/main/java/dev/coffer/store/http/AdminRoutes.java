@@ -3,26 +3,13 @@ package dev.coffer.store.http;
 import dev.coffer.chunker.SnapshotId;
 import dev.coffer.store.api.ApiTypes.ProtectRequest;
 import dev.coffer.store.api.ApiTypes.TokenCreateRequest;
-import dev.coffer.store.api.ApiTypes.TokenCreated;
-import dev.coffer.store.api.ApiTypes.TokenInfo;
 import dev.coffer.store.api.Wire;
 import dev.coffer.store.datastore.DatastoreService;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.List;
 
 /** Routes that change or remove what exists: delete and protect restore points, manage tokens. */
 final class AdminRoutes {
-
-    /** Token administration as the routes need it (backed by the server's token store). */
-    interface TokenAdmin {
-        TokenCreated create(TokenCreateRequest request) throws Exception;
-
-        List<TokenInfo> list() throws Exception;
-
-        /** @return false when there is no such token */
-        boolean revoke(String id) throws Exception;
-    }
 
     private static final String DS = "/api/v1/datastores/:ds";
     private final HttpApi api;

@@ -155,6 +155,8 @@ final class BackupRoutes {
 
     /** An index ({@code *.fidx}, streamed to disk: it may be large) or a config blob (in memory, 16 MiB at most). */
     private void file(RoutingContext ctx) {
+        // hold the body back until the temp file is open (opening is asynchronous)
+        ctx.request().pause();
         DatastoreService ds = api.datastore(ctx);
         String name = Names.item(ctx.pathParam("name"));
         String length = ctx.request().getHeader("content-length");

@@ -39,14 +39,14 @@ public final class HttpApi {
     final Function<String, Optional<Access>> authenticate;
     final WorkerExecutor worker;
     final Metrics metrics = new Metrics();
-    final AdminRoutes.TokenAdmin tokens;
+    final TokenAdmin tokens;
 
     /**
      * @param authenticate maps a bearer token to what it may do (empty: unknown or revoked)
      * @param tokens the token administration behind {@code /api/v1/tokens}
      */
     public HttpApi(Vertx vertx, Map<String, DatastoreService> datastores, Function<String, Optional<Access>> authenticate,
-            AdminRoutes.TokenAdmin tokens, int workers) {
+            TokenAdmin tokens, int workers) {
         this.vertx = vertx;
         this.datastores = datastores;
         this.authenticate = authenticate;

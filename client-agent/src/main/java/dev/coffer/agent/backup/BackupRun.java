@@ -1,0 +1,182 @@
+package dev.coffer.agent.backup;
+
+import dev.coffer.chunker.CryptConfig;
+import dev.coffer.chunker.Digest;
+import dev.coffer.chunker.FixedIndexReader;
+import dev.coffer.chunker.GroupId;
+import dev.coffer.chunker.Manifest;
+import dev.coffer.chunker.ManifestBuilder;
+import dev.coffer.chunker.ManifestDisk;
+import dev.coffer.chunker.ManifestFile;
+import dev.coffer.chunker.Names;
+import dev.coffer.chunker.SnapshotId;
+import dev.coffer.store.api.ApiTypes.BeginBackupRequest;
+import dev.coffer.store.api.ApiTypes.BeginBackupResponse;
+import dev.coffer.store.api.StoreClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+
+/**
+ * One backup of one VM (or other source): every disk, its config files, one restore point.
+ *
+ * <p>Opens a session, matches each disk to the base's disk of the same name and size (never by
+ * position: a re-ordered drive list must not compare the wrong disks), runs {@link DiskBackup} per
+ * disk, uploads indexes and config files, writes the manifest — signed when encrypted — and
+ * finishes. A heartbeat keeps the session's lease while long stretches of unchanged chunks
+ * upload nothing. Any failure aborts the session, so the store publishes nothing partial.
+ */
+public final class BackupRun {
+
+    /** One disk to back up under {@code name}. */
+    public record DiskSpec(String name, ChunkSource source) {}
+
+    /** What the run did, per disk, in the shape of {@code coffer backup --json}. */
+    public record DiskResult(String name, long size, String mode, String reason, long readBytes, long sampledBytes,
+            long reusedBytes, long uploadedChunks, long uploadedBytes, long zeroBytes) {}
+
+    public record Result(String snapshot, double durationS, List<DiskResult> disks) {}
+
+    private BackupRun() {}
+
+    /**
+     * Runs the backup.
+     *
+     * @param crypt the key for an encrypted backup, or null
+     * @param configFiles the VM's own config files to attach (domain XML, QEMU command line)
+     * @param workDir where base indexes and new indexes are written during the run
+     * @param progress receives the bytes of each chunk as it is processed
+     */
+    public static Result run(StoreClient client, GroupId group, Instant time, List<DiskSpec> disks, List<Path> configFiles,
+            CryptConfig crypt, int workers, Path workDir, String createdBy, LongConsumer progress) throws IOException {
+        long started = System.nanoTime();
+        Set<String> names = new HashSet<>();
+        for (DiskSpec d : disks) {
+            Names.item(d.name());
+            if (!names.add(d.name())) {
+                throw new IllegalArgumentException("disk name '" + d.name() + "' is given twice");
+            }
+        }
+        BeginBackupResponse begin = client.beginBackup(new BeginBackupRequest(group.ns(), group.name(), SnapshotId.formatTime(time),
+                crypt == null ? "none" : "encrypt", crypt == null ? null : crypt.fingerprint()));
+        String session = begin.session();
+        ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "coffer-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        heartbeat.scheduleAtFixedRate(() -> {
+            try {
+                client.heartbeat(session);
+            } catch (IOException e) {
+                // the next real call reports the problem
+            }
+        }, 60, 60, TimeUnit.SECONDS);
+        try {
+            Manifest base = null;
+            if (begin.base() != null) {
+                base = Manifest.parse(client.baseFile(session, Manifest.FILE_NAME), "manifest of base " + begin.base(), crypt);
+                if (crypt != null && !base.signatureVerified()) {
+                    throw new IOException("the signature of base " + begin.base() + " does not verify under this key");
+                }
+            }
+            Set<Digest> bad = new HashSet<>();
+            for (String hex : begin.baseBad()) {
+                bad.add(Digest.parse(hex));
+            }
+            ManifestBuilder mb = Manifest.builder().snapshot(SnapshotId.of(group, time)).chunkSize(begin.chunkSize()).createdBy(createdBy);
+            if (base != null) {
+                mb.parent(base.snapshot());
+            }
+            List<DiskResult> results = new ArrayList<>();
+            for (DiskSpec spec : disks) {
+                results.add(backupDisk(client, session, spec, base, bad, crypt, begin.chunkSize(), workers, workDir, mb, progress));
+            }
+            for (Path f : configFiles) {
+                String name = Names.item(f.getFileName().toString());
+                byte[] bytes = Files.readAllBytes(f);
+                client.uploadFile(session, name, bytes);
+                mb.addFile(new ManifestFile(name, bytes.length, Digest.of(sha256(bytes))));
+            }
+            long total = 0;
+            for (DiskResult r : results) {
+                total += r.uploadedBytes();
+            }
+            mb.statistic("uploaded_bytes", total);
+            String snapshot = client.finish(session, mb.sign(crypt).toBytes());
+            return new Result(snapshot, (System.nanoTime() - started) / 1e9, results);
+        } catch (IOException | RuntimeException e) {
+            try {
+                client.abort(session);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        } finally {
+            heartbeat.shutdownNow();
+        }
+    }
+
+    private static DiskResult backupDisk(StoreClient client, String session, DiskSpec spec, Manifest base, Set<Digest> bad,
+            CryptConfig crypt, int chunkSize, int workers, Path workDir, ManifestBuilder mb, LongConsumer progress) throws IOException {
+        long size = spec.source().size();
+        Optional<ManifestDisk> baseDisk = base == null ? Optional.empty()
+                : base.disks().stream().filter(d -> d.name().equals(spec.name())).findFirst();
+        String mode;
+        String reason;
+        Path baseIndex = null;
+        if (baseDisk.isEmpty()) {
+            mode = "full";
+            reason = "no-base";
+        } else if (baseDisk.get().size() != size) {
+            mode = "full";
+            reason = "resized";
+        } else {
+            mode = "diff";
+            reason = "no-bitmap";
+            baseIndex = workDir.resolve("base-" + spec.name() + ".fidx");
+            Files.deleteIfExists(baseIndex);
+            Files.write(baseIndex, client.baseFile(session, baseDisk.get().index().file()));
+        }
+        Path index = workDir.resolve(spec.name() + ".fidx");
+        Files.deleteIfExists(index);
+        DiskStats stats = new DiskStats();
+        Digest checksum;
+        try (FixedIndexReader b = baseIndex == null ? null : FixedIndexReader.open(baseIndex)) {
+            checksum = new DiskBackup(client, session, crypt, chunkSize, workers, progress).run(spec.source(), index, b, bad, stats);
+        } finally {
+            if (baseIndex != null) {
+                Files.deleteIfExists(baseIndex);
+            }
+        }
+        try {
+            long indexSize = Files.size(index);
+            client.uploadFile(session, spec.name() + ".fidx", index);
+            mb.addDisk(new ManifestDisk(spec.name(), size, new ManifestDisk.IndexRef(spec.name() + ".fidx", indexSize, checksum),
+                    ManifestDisk.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT)), reason, null, stats.asMap()));
+        } finally {
+            Files.deleteIfExists(index);
+        }
+        return new DiskResult(spec.name(), size, mode, reason, stats.readBytes(), stats.sampledBytes.sum(), stats.reusedBytes(),
+                stats.uploadedChunks(), stats.uploadedBytes(), stats.zeroBytes());
+    }
+
+    static byte[] sha256(byte[] b) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(b);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

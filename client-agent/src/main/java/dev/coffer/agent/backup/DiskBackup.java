@@ -1,0 +1,150 @@
+package dev.coffer.agent.backup;
+
+import dev.coffer.chunker.ChunkCodec;
+import dev.coffer.chunker.CryptConfig;
+import dev.coffer.chunker.Digest;
+import dev.coffer.chunker.FixedIndex;
+import dev.coffer.chunker.FixedIndexReader;
+import dev.coffer.chunker.FixedIndexWriter;
+import dev.coffer.store.api.StoreClient;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.LongConsumer;
+
+/**
+ * Backs up one disk: read → hash → (compress, encrypt) → upload, on all cores, with bounded memory.
+ *
+ * <p>The caller's thread reads chunks in order (sources are sequential devices at heart); a pool of
+ * workers hashes each chunk, compares it with the base's digest at the same position, and encodes
+ * and uploads only chunks whose digest is new. Digests are appended to the index in disk order
+ * from a window of at most {@code 2 × workers} chunks in flight, so memory is
+ * {@code O(workers × chunk size)} whatever the disk size, and the base is consulted one digest at a
+ * time from its index file, never loaded. Chunks the source reports as zero are not read at all.
+ */
+final class DiskBackup {
+
+    private final StoreClient client;
+    private final String session;
+    private final CryptConfig crypt;
+    private final int chunkSize;
+    private final int workers;
+    private final LongConsumer progress;
+
+    DiskBackup(StoreClient client, String session, CryptConfig crypt, int chunkSize, int workers, LongConsumer progress) {
+        this.client = client;
+        this.session = session;
+        this.crypt = crypt;
+        this.chunkSize = chunkSize;
+        this.workers = workers;
+        this.progress = progress;
+    }
+
+    /**
+     * Runs the pipeline and writes the disk's index to {@code indexOut}.
+     *
+     * @param base the base's index of the same disk, or null
+     * @param baseBad base digests the store found bad: uploaded even where unchanged
+     * @return the index's digest checksum
+     */
+    Digest run(ChunkSource source, Path indexOut, FixedIndexReader base, Set<Digest> baseBad, DiskStats stats) throws IOException {
+        long size = source.size();
+        long chunks = FixedIndex.chunkCount(size, chunkSize);
+        List<ChunkCodec> codecs = new ArrayList<>();
+        ThreadLocal<ChunkCodec> codec = ThreadLocal.withInitial(() -> {
+            ChunkCodec c = ChunkCodec.create(crypt);
+            synchronized (codecs) {
+                codecs.add(c);
+            }
+            return c;
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+            Thread t = new Thread(r, "coffer-backup");
+            t.setDaemon(true);
+            return t;
+        });
+        ArrayDeque<Future<Digest>> window = new ArrayDeque<>();
+        try (FixedIndexWriter index = FixedIndexWriter.create(indexOut, UUID.randomUUID(), Instant.now(), size, chunkSize)) {
+            for (long i = 0; i < chunks; i++) {
+                int len = FixedIndex.chunkLength(size, chunkSize, i);
+                if (source.isZeroChunk(i)) {
+                    stats.zeroBytes.add(len);
+                    stats.holeBytes.add(len);
+                    window.add(CompletableFuture.completedFuture(Digest.ZERO));
+                } else {
+                    byte[] buf = new byte[chunkSize];
+                    int n = source.readChunk(i, buf);
+                    if (n != len) {
+                        throw new IOException("read " + n + " bytes of chunk " + i + " where " + len + " were expected");
+                    }
+                    stats.readBytes.add(n);
+                    Digest baseDigest = base != null && i < base.chunkCount() ? base.digest(i) : null;
+                    window.add(pool.submit(() -> process(codec.get(), buf, n, baseDigest, baseBad, stats)));
+                }
+                while (window.size() > 2 * workers) {
+                    index.append(await(window.poll()));
+                }
+                progress.accept(len);
+            }
+            while (!window.isEmpty()) {
+                index.append(await(window.poll()));
+            }
+            return index.finish();
+        } finally {
+            window.forEach(f -> f.cancel(true));
+            pool.shutdownNow();
+            synchronized (codecs) {
+                codecs.forEach(ChunkCodec::close);
+            }
+        }
+    }
+
+    private Digest process(ChunkCodec codec, byte[] buf, int len, Digest baseDigest, Set<Digest> baseBad, DiskStats stats)
+            throws IOException {
+        Digest d = codec.digest(buf, 0, len);
+        if (d.isZero()) {
+            stats.zeroBytes.add(len);
+            return d;
+        }
+        if (d.equals(baseDigest) && !baseBad.contains(d)) {
+            stats.reusedBytes.add(len);
+            return d;
+        }
+        byte[] blob = codec.encode(buf, 0, len);
+        String outcome = client.uploadChunk(session, d, len, blob).outcome();
+        stats.uploadedChunks.increment();
+        stats.uploadedBytes.add(blob.length);
+        if (!"kept".equals(outcome)) {
+            stats.storedChunks.increment();
+        }
+        return d;
+    }
+
+    private static Digest await(Future<Digest> f) throws IOException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("backup interrupted");
+        }
+    }
+}

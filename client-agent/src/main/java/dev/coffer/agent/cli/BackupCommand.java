@@ -1,0 +1,148 @@
+package dev.coffer.agent.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.agent.backup.BackupRun;
+import dev.coffer.agent.backup.ChunkSource;
+import dev.coffer.agent.backup.FileChunkSource;
+import dev.coffer.chunker.CryptConfig;
+import dev.coffer.chunker.GroupId;
+import dev.coffer.store.api.ApiTypes.DatastoreInfo;
+import dev.coffer.store.api.StoreClient;
+import dev.coffer.store.api.Wire;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code coffer backup GROUP --source [DISK=]URI…}: one restore point of all disks of one VM. */
+@Command(name = "backup", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Backs up the disks of one VM (or other source) as one restore point of GROUP (type/id, e.g. vm/101).",
+            "Only chunks whose digest differs from the previous restore point at the same position are uploaded; "
+                + "holes and all-zero chunks cost nothing."})
+public final class BackupCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "GROUP", description = "The group, type/id, such as vm/101.")
+    String group;
+
+    @Option(names = "--source", paramLabel = "[DISK=]URI", required = true,
+            description = "A disk: file:/path (image file or block device). DISK names it (default drive0, drive1, …).")
+    List<String> sources = new ArrayList<>();
+
+    @Option(names = "--config", paramLabel = "FILE", description = "Attach one of the VM's own config files (domain XML, QEMU command line).")
+    List<Path> configFiles = new ArrayList<>();
+
+    @Option(names = "--workers", paramLabel = "N", description = "Chunks hashed and uploaded in parallel (default: max(4, cores)).")
+    Integer workers;
+
+    @Option(names = "--json", description = "Print the result as JSON (DESIGN.md's coffer backup --json shape).")
+    boolean json;
+
+    @Mixin
+    StoreOptions store;
+
+    @Mixin
+    KeyOptions key;
+
+    @Override
+    public Integer call() throws Exception {
+        List<String[]> named = new ArrayList<>();
+        for (int i = 0; i < sources.size(); i++) {
+            String s = sources.get(i);
+            int eq = s.indexOf('=');
+            boolean hasName = eq > 0 && !s.substring(0, eq).contains(":") && !s.substring(0, eq).contains("/");
+            named.add(new String[] {hasName ? s.substring(0, eq) : "drive" + i, hasName ? s.substring(eq + 1) : s});
+        }
+        GroupId g = GroupId.parse(store.ns(), group);
+        for (Path f : configFiles) {
+            if (!Files.isRegularFile(f)) {
+                throw new IOException("config file " + f + " does not exist or is not a regular file");
+            }
+        }
+        CryptConfig crypt = key.load();
+        int n = workers != null ? workers : Math.max(4, Runtime.getRuntime().availableProcessors());
+        try (StoreClient client = store.connect(n + 2)) {
+            int chunkSize = chunkSize(client);
+            List<BackupRun.DiskSpec> disks = new ArrayList<>();
+            long total = 0;
+            Path work = Files.createTempDirectory("coffer-backup-");
+            try {
+                for (String[] d : named) {
+                    ChunkSource src = FileChunkSource.open(Sources.filePath(d[1]), chunkSize);
+                    disks.add(new BackupRun.DiskSpec(d[0], src));
+                    total += src.size();
+                }
+                BackupRun.Result r;
+                try (ProgressLine progress = new ProgressLine("backup " + g, total)) {
+                    r = BackupRun.run(client, g, Instant.now().truncatedTo(ChronoUnit.SECONDS), disks, configFiles, crypt, n, work,
+                            "coffer " + version(), progress);
+                }
+                print(r);
+            } finally {
+                for (BackupRun.DiskSpec d : disks) {
+                    d.source().close();
+                }
+                try (var files = Files.list(work)) {
+                    for (Path p : files.toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+                Files.deleteIfExists(work);
+            }
+        }
+        return 0;
+    }
+
+    static int chunkSize(StoreClient client) throws IOException {
+        DatastoreInfo[] all = Wire.parse(client.bytes(io.vertx.core.http.HttpMethod.GET, "/api/v1/datastores", null), DatastoreInfo[].class);
+        for (DatastoreInfo d : all) {
+            if (d.name().equals(client.endpoint().datastore())) {
+                return d.chunkSize();
+            }
+        }
+        throw new IOException("the store at " + client.endpoint().baseUri() + " has no datastore '" + client.endpoint().datastore()
+                + "' this token may see");
+    }
+
+    private void print(BackupRun.Result r) {
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectNode n = Wire.mapper().createObjectNode();
+            n.put("snapshot", r.snapshot());
+            n.put("duration_s", Math.round(r.durationS() * 1000) / 1000.0);
+            ArrayNode disks = n.putArray("disks");
+            for (BackupRun.DiskResult d : r.disks()) {
+                disks.add(Wire.mapper().valueToTree(d));
+            }
+            out.println(n);
+        } else {
+            out.printf("restore point %s in %.1f s%n", r.snapshot(), r.durationS());
+            for (BackupRun.DiskResult d : r.disks()) {
+                out.printf("  %s: %s, %s (%s); read %s, reused %s, uploaded %d chunks (%s), zero %s%n", d.name(),
+                        ProgressLine.human(d.size()), d.mode(), d.reason(), ProgressLine.human(d.readBytes()),
+                        ProgressLine.human(d.reusedBytes()), d.uploadedChunks(), ProgressLine.human(d.uploadedBytes()),
+                        ProgressLine.human(d.zeroBytes()));
+            }
+        }
+        out.flush();
+    }
+
+    static String version() {
+        Package p = BackupCommand.class.getPackage();
+        return p.getImplementationVersion() == null ? "dev" : p.getImplementationVersion();
+    }
+}

@@ -1,0 +1,176 @@
+package dev.coffer.agent.restore;
+
+import dev.coffer.agent.io.FileTarget;
+import dev.coffer.chunker.ChunkCodec;
+import dev.coffer.chunker.CryptConfig;
+import dev.coffer.chunker.Digest;
+import dev.coffer.chunker.FixedIndexReader;
+import dev.coffer.chunker.FormatException;
+import dev.coffer.chunker.Manifest;
+import dev.coffer.chunker.ManifestDisk;
+import dev.coffer.store.api.StoreClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
+
+/**
+ * Restores one disk of a restore point into a file or block device.
+ *
+ * <p>The manifest is checked first (for encrypted restore points its signature, under the key),
+ * then the index (its checksum must be the manifest's). Under a reader lease, workers fetch
+ * chunks in parallel within a bounded window, decode and verify each (the plaintext must hash to
+ * its name — keyed for encrypted chunks — so a damaged or substituted chunk stops the restore
+ * with its digest and offset), and write it at its offset. Zero chunks are never fetched: on a
+ * fresh file they are left as holes, elsewhere they are punched or written as zeros — never
+ * trimmed, since a trimmed range may not read back as zeros.
+ */
+public final class RestoreRun {
+
+    /** What was written, in the shape of {@code coffer restore --json}. */
+    public record DiskResult(String name, long writtenBytes, long zeroBytes) {}
+
+    public record Result(String snapshot, List<DiskResult> disks, double durationS) {}
+
+    private RestoreRun() {}
+
+    /** The manifest of {@code snapshot}, checked under {@code crypt} when it is encrypted. */
+    public static Manifest manifest(StoreClient client, String snapshot, CryptConfig crypt) throws IOException {
+        Manifest m = Manifest.parse(client.manifest(snapshot), "manifest of " + snapshot, crypt);
+        if (m.encrypted()) {
+            if (crypt == null) {
+                throw new IOException("restore point " + snapshot + " is encrypted (key " + m.keyFingerprint().orElse("?")
+                        + "): set COFFER_KEYFILE to its key file");
+            }
+            if (!m.signatureVerified()) {
+                throw new IOException("restore point " + snapshot + " is encrypted with key " + m.keyFingerprint().orElse("?")
+                        + ", not with the given key " + crypt.fingerprint());
+            }
+        }
+        return m;
+    }
+
+    /**
+     * Restores disk {@code diskName} of {@code snapshot} to {@code to}.
+     *
+     * @param overwrite allow writing over a non-empty regular file
+     */
+    public static Result run(StoreClient client, String snapshot, String diskName, Path to, boolean overwrite, CryptConfig crypt,
+            int workers, Path workDir, LongConsumer progress) throws IOException {
+        long started = System.nanoTime();
+        Manifest m = manifest(client, snapshot, crypt);
+        ManifestDisk disk = m.disks().stream().filter(d -> d.name().equals(diskName)).findFirst()
+                .orElseThrow(() -> new IOException("restore point " + snapshot + " has no disk '" + diskName + "'; it has: "
+                        + String.join(", ", m.disks().stream().map(ManifestDisk::name).toList())));
+        Path indexFile = Files.createTempFile(workDir, "restore-", ".fidx");
+        try {
+            Files.write(indexFile, client.snapshotFile(snapshot, disk.index().file()));
+            try (FixedIndexReader index = FixedIndexReader.open(indexFile)) {
+                if (!index.checksum().equals(disk.index().checksum()) || index.imageSize() != disk.size()) {
+                    throw new FormatException.IndexChecksumMismatch("index " + disk.index().file() + " of " + snapshot,
+                            "does not match the manifest's checksum or disk size");
+                }
+                String reader = client.openReader(snapshot).reader();
+                try (FileTarget target = FileTarget.open(to, disk.size(), overwrite)) {
+                    DiskResult r = write(client, reader, index, target, crypt, workers, diskName, progress);
+                    target.flush();
+                    return new Result(snapshot, List.of(r), (System.nanoTime() - started) / 1e9);
+                } finally {
+                    try {
+                        client.closeReader(reader);
+                    } catch (IOException e) {
+                        // the lease expires on its own
+                    }
+                }
+            }
+        } finally {
+            Files.deleteIfExists(indexFile);
+        }
+    }
+
+    private static DiskResult write(StoreClient client, String reader, FixedIndexReader index, FileTarget target, CryptConfig crypt,
+            int workers, String diskName, LongConsumer progress) throws IOException {
+        LongAdder written = new LongAdder();
+        long zero = 0;
+        List<ChunkCodec> codecs = new ArrayList<>();
+        ThreadLocal<ChunkCodec> codec = ThreadLocal.withInitial(() -> {
+            ChunkCodec c = ChunkCodec.create(crypt);
+            synchronized (codecs) {
+                codecs.add(c);
+            }
+            return c;
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
+            Thread t = new Thread(r, "coffer-restore");
+            t.setDaemon(true);
+            return t;
+        });
+        ArrayDeque<Future<?>> window = new ArrayDeque<>();
+        try {
+            for (long i = 0; i < index.chunkCount(); i++) {
+                Digest d = index.digest(i);
+                int len = index.chunkLength(i);
+                long offset = i * index.chunkSize();
+                if (d.isZero()) {
+                    target.writeZeroes(offset, len);
+                    zero += len;
+                    progress.accept(len);
+                    continue;
+                }
+                window.add(pool.submit(() -> {
+                    byte[] blob = client.readChunk(reader, d);
+                    byte[] plain;
+                    try {
+                        plain = codec.get().decode(blob, d, len);
+                    } catch (FormatException e) {
+                        throw new IOException("chunk " + d.hex() + " at offset " + offset + " of disk " + diskName
+                                + " is damaged: " + e.getMessage(), e);
+                    }
+                    target.write(offset, plain, 0, len);
+                    written.add(len);
+                    progress.accept(len);
+                    return null;
+                }));
+                while (window.size() > 2 * workers) {
+                    await(window.poll());
+                }
+            }
+            while (!window.isEmpty()) {
+                await(window.poll());
+            }
+            return new DiskResult(diskName, written.sum(), zero);
+        } finally {
+            window.forEach(f -> f.cancel(true));
+            pool.shutdownNow();
+            synchronized (codecs) {
+                codecs.forEach(ChunkCodec::close);
+            }
+        }
+    }
+
+    private static void await(Future<?> f) throws IOException {
+        try {
+            f.get();
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException(c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("restore interrupted");
+        }
+    }
+}
