@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "coffer", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
         versionProvider = CofferVersion.class,
         description = "Incremental-forever, deduplicating backup for QEMU/KVM virtual machines.",
-        subcommands = {ServerCommand.class, BackupCommand.class, SnapshotsCommand.class, RestoreCommand.class,
+        subcommands = {QuickstartCommand.class, ServerCommand.class, BackupCommand.class, SnapshotsCommand.class, RestoreCommand.class,
             TokenCommand.class, KeyCommand.class, BenchCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad usage. Set COFFER_DEBUG=1 or --debug for stack traces."})
 public final class Coffer implements Callable<Integer> {
