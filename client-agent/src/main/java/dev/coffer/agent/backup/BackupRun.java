@@ -48,6 +48,9 @@ public final class BackupRun {
 
     public record Result(String snapshot, double durationS, List<DiskResult> disks) {}
 
+    /** Digests remembered to upload repeats once: 65,536 × ~100 bytes, a few MiB at most. */
+    private static final int RECENT_DIGESTS = 65_536;
+
     private BackupRun() {}
 
     /**
@@ -100,8 +103,10 @@ public final class BackupRun {
                 mb.parent(base.snapshot());
             }
             List<DiskResult> results = new ArrayList<>();
+            RecentDigests uploaded = new RecentDigests(RECENT_DIGESTS);
             for (DiskSpec spec : disks) {
-                results.add(backupDisk(client, session, spec, base, bad, crypt, begin.chunkSize(), workers, workDir, mb, progress));
+                results.add(backupDisk(client, session, spec, base, bad, crypt, begin.chunkSize(), workers, workDir, mb, uploaded,
+                        progress));
             }
             for (Path f : configFiles) {
                 String name = Names.item(f.getFileName().toString());
@@ -129,7 +134,8 @@ public final class BackupRun {
     }
 
     private static DiskResult backupDisk(StoreClient client, String session, DiskSpec spec, Manifest base, Set<Digest> bad,
-            CryptConfig crypt, int chunkSize, int workers, Path workDir, ManifestBuilder mb, LongConsumer progress) throws IOException {
+            CryptConfig crypt, int chunkSize, int workers, Path workDir, ManifestBuilder mb, RecentDigests uploaded,
+            LongConsumer progress) throws IOException {
         long size = spec.source().size();
         Optional<ManifestDisk> baseDisk = base == null ? Optional.empty()
                 : base.disks().stream().filter(d -> d.name().equals(spec.name())).findFirst();
@@ -154,7 +160,7 @@ public final class BackupRun {
         DiskStats stats = new DiskStats();
         Digest checksum;
         try (FixedIndexReader b = baseIndex == null ? null : FixedIndexReader.open(baseIndex)) {
-            checksum = new DiskBackup(client, session, crypt, chunkSize, workers, progress).run(spec.source(), index, b, bad, stats);
+            checksum = new DiskBackup(client, session, crypt, chunkSize, workers, uploaded, progress).run(spec.source(), index, b, bad, stats);
         } finally {
             if (baseIndex != null) {
                 Files.deleteIfExists(baseIndex);

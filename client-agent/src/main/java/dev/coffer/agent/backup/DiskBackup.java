@@ -40,8 +40,11 @@ final class DiskBackup {
     private final int chunkSize;
     private final int workers;
     private final LongConsumer progress;
+    private final RecentDigests uploaded;
 
-    DiskBackup(StoreClient client, String session, CryptConfig crypt, int chunkSize, int workers, LongConsumer progress) {
+    DiskBackup(StoreClient client, String session, CryptConfig crypt, int chunkSize, int workers, RecentDigests uploaded,
+            LongConsumer progress) {
+        this.uploaded = uploaded;
         this.client = client;
         this.session = session;
         this.crypt = crypt;
@@ -118,6 +121,10 @@ final class DiskBackup {
         }
         if (d.equals(baseDigest) && !baseBad.contains(d)) {
             stats.reusedBytes.add(len);
+            return d;
+        }
+        if (!uploaded.firstTime(d)) {
+            stats.reusedBytes.add(len); // a repeat within this backup: uploaded once already
             return d;
         }
         byte[] blob = codec.encode(buf, 0, len);
