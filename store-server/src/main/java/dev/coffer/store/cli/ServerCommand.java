@@ -6,6 +6,7 @@ import dev.coffer.store.api.Wire;
 import dev.coffer.store.datastore.Datastore;
 import dev.coffer.store.datastore.DatastoreOptions;
 import dev.coffer.store.datastore.SyncLevel;
+import dev.coffer.store.server.ServerConfig;
 import dev.coffer.store.server.StoreServer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -35,12 +36,16 @@ public final class ServerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--datastore", paramLabel = "[NAME=]DIR", required = true,
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML configuration (datastores with their options, listen, state, tls, session-lease); flags override it.")
+    Path config;
+
+    @Option(names = "--datastore", paramLabel = "[NAME=]DIR",
             description = "A datastore to serve (repeatable); NAME defaults to 'default'. Created when DIR is missing or empty.")
     List<String> datastores = new ArrayList<>();
 
-    @Option(names = "--listen", paramLabel = "ADDR:PORT", defaultValue = "0.0.0.0:8007",
-            description = "Address and port to listen on (default ${DEFAULT-VALUE}; port 0 picks a free one).")
+    @Option(names = "--listen", paramLabel = "ADDR:PORT",
+            description = "Address and port to listen on (default 0.0.0.0:8007; port 0 picks a free one).")
     String listen;
 
     @Option(names = "--state", paramLabel = "DIR",
@@ -65,15 +70,25 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--insecure-http", description = "Serve plain HTTP; allowed only on a loopback address.")
     boolean insecureHttp;
 
-    @Option(names = "--session-lease", paramLabel = "SECONDS", defaultValue = "300",
-            description = "Seconds an idle backup or reader session lives (default ${DEFAULT-VALUE}).")
-    long leaseSeconds;
+    @Option(names = "--session-lease", paramLabel = "SECONDS",
+            description = "Seconds an idle backup or reader session lives (default 300).")
+    Long leaseSeconds;
 
     @Option(names = "--json", description = "Print the start line as JSON.")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
+        ServerConfig.Parsed file = config == null ? null : ServerConfig.read(config);
+        if (listen == null) {
+            listen = file != null && file.listen() != null ? file.listen() : "0.0.0.0:8007";
+        }
+        if (leaseSeconds == null) {
+            leaseSeconds = file != null && file.sessionLease() != null ? file.sessionLease() : 300L;
+        }
+        if (datastores.isEmpty() && (file == null || file.datastores().isEmpty())) {
+            throw new ParameterException(spec.commandLine(), "no datastore: pass --datastore [NAME=]DIR or --config FILE with datastores");
+        }
         int colon = listen.lastIndexOf(':');
         if (colon < 0) {
             throw new ParameterException(spec.commandLine(), "--listen must be ADDR:PORT, got '" + listen + "'");
@@ -93,6 +108,9 @@ public final class ServerCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
         Map<String, StoreServer.DatastoreSpec> specs = new LinkedHashMap<>();
+        if (file != null) {
+            specs.putAll(file.datastores());
+        }
         for (String d : datastores) {
             int eq = d.indexOf('=');
             String name = eq < 0 ? "default" : d.substring(0, eq);
@@ -113,9 +131,14 @@ public final class ServerCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
         }
-        Path stateDir = state != null ? state : specs.values().iterator().next().dir().resolve(".coffer").resolve("server");
+        Path stateDir = state != null ? state : file != null && file.state() != null ? file.state()
+                : specs.values().iterator().next().dir().resolve(".coffer").resolve("server");
+        List<String> names = new ArrayList<>(tlsNames);
+        if (file != null) {
+            names.addAll(file.tlsNames());
+        }
         StoreServer server = StoreServer.start(new StoreServer.Options(host, port, insecureHttp, stateDir, specs,
-                Duration.ofSeconds(leaseSeconds), tlsNames));
+                Duration.ofSeconds(leaseSeconds), names, file == null ? null : file.tlsCert(), file == null ? null : file.tlsKey()));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

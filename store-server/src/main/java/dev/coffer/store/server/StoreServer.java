@@ -52,9 +52,18 @@ public final class StoreServer implements AutoCloseable {
      * @param datastores name → spec, in order; the first is the default datastore
      * @param lease how long an idle session lives
      * @param extraNames extra DNS names or IPs for the generated certificate
+     * @param tlsCert an operator-supplied certificate (PEM), or null to use the generated one
+     * @param tlsKey its private key (PEM), or null
      */
     public record Options(String host, int port, boolean plainHttp, Path stateDir, Map<String, DatastoreSpec> datastores,
-            Duration lease, List<String> extraNames) {}
+            Duration lease, List<String> extraNames, Path tlsCert, Path tlsKey) {
+
+        /** Options with the generated certificate. */
+        public Options(String host, int port, boolean plainHttp, Path stateDir, Map<String, DatastoreSpec> datastores,
+                Duration lease, List<String> extraNames) {
+            this(host, port, plainHttp, stateDir, datastores, lease, extraNames, null, null);
+        }
+    }
 
     private final Options options;
     private final Map<String, DatastoreService> datastores;
@@ -102,7 +111,9 @@ public final class StoreServer implements AutoCloseable {
             }
             TokenStore tokens = TokenStore.open(o.stateDir());
             String bootstrap = tokens.ensureAdmin().orElse(null);
-            ServerCertificate cert = o.plainHttp() ? null : ServerCertificate.loadOrCreate(o.stateDir(), o.extraNames());
+            ServerCertificate cert = o.plainHttp() ? null
+                    : o.tlsCert() != null ? ServerCertificate.load(o.tlsCert(), o.tlsKey())
+                    : ServerCertificate.loadOrCreate(o.stateDir(), o.extraNames());
             vertx = Vertx.vertx();
             api = new HttpApi(vertx, open, bearer -> tokens.authenticate(bearer).map(PrincipalAccess::new),
                     new TokenAdminImpl(tokens), Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
