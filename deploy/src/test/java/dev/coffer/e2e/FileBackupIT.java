@@ -177,6 +177,24 @@ final class FileBackupIT {
         assertThat(revoked.err()).contains("401");
     }
 
+    @Test
+    void shouldStoreOnceButReuseOnlyAGroupsOwnChunksByDefault() throws Exception {
+        Path img = Images.sparse(work.resolve("s.img"), 2L << 20, 8, 0, 2 << 20);
+        ok(admin, "backup", "vm/20", "--source", "file:" + img);
+        long files = chunkFiles();
+        // dedup-scope session (the default): another group's first backup uploads every chunk,
+        // which leaks nothing about what other groups hold; the store still keeps one copy
+        JsonNode r = ok(admin, "backup", "vm/21", "--source", "file:" + img, "--json").json();
+        assertThat(r.get("disks").get(0).get("uploaded_chunks").asLong()).isEqualTo(32);
+        assertThat(chunkFiles()).isEqualTo(files);
+    }
+
+    static long chunkFiles() throws Exception {
+        try (var files = Files.walk(work.resolve("ds").resolve("chunks"))) {
+            return files.filter(Files::isRegularFile).count();
+        }
+    }
+
     private static int indexOf(byte[] hay, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= hay.length; i++) {

@@ -106,7 +106,7 @@ public final class BackupRun {
             RecentDigests uploaded = new RecentDigests(RECENT_DIGESTS);
             for (DiskSpec spec : disks) {
                 results.add(backupDisk(client, session, spec, base, bad, crypt, begin.chunkSize(), workers, workDir, mb, uploaded,
-                        progress));
+                        "datastore".equals(begin.dedupScope()), progress));
             }
             for (Path f : configFiles) {
                 String name = Names.item(f.getFileName().toString());
@@ -135,7 +135,7 @@ public final class BackupRun {
 
     private static DiskResult backupDisk(StoreClient client, String session, DiskSpec spec, Manifest base, Set<Digest> bad,
             CryptConfig crypt, int chunkSize, int workers, Path workDir, ManifestBuilder mb, RecentDigests uploaded,
-            LongConsumer progress) throws IOException {
+            boolean askKnown, LongConsumer progress) throws IOException {
         long size = spec.source().size();
         Optional<ManifestDisk> baseDisk = base == null ? Optional.empty()
                 : base.disks().stream().filter(d -> d.name().equals(spec.name())).findFirst();
@@ -160,7 +160,7 @@ public final class BackupRun {
         DiskStats stats = new DiskStats();
         Digest checksum;
         try (FixedIndexReader b = baseIndex == null ? null : FixedIndexReader.open(baseIndex)) {
-            checksum = new DiskBackup(client, session, crypt, chunkSize, workers, uploaded, progress).run(spec.source(), index, b, bad, stats);
+            checksum = new DiskBackup(client, session, crypt, chunkSize, workers, uploaded, askKnown, progress).run(spec.source(), index, b, bad, stats);
         } finally {
             if (baseIndex != null) {
                 Files.deleteIfExists(baseIndex);

@@ -41,10 +41,12 @@ final class DiskBackup {
     private final int workers;
     private final LongConsumer progress;
     private final RecentDigests uploaded;
+    private final boolean askKnown;
 
     DiskBackup(StoreClient client, String session, CryptConfig crypt, int chunkSize, int workers, RecentDigests uploaded,
-            LongConsumer progress) {
+            boolean askKnown, LongConsumer progress) {
         this.uploaded = uploaded;
+        this.askKnown = askKnown;
         this.client = client;
         this.session = session;
         this.crypt = crypt;
@@ -125,6 +127,11 @@ final class DiskBackup {
         }
         if (!uploaded.firstTime(d)) {
             stats.reusedBytes.add(len); // a repeat within this backup: uploaded once already
+            return d;
+        }
+        if (askKnown && client.known(session, java.util.List.of(d)).getFirst()) {
+            stats.reusedBytes.add(len); // dedup-scope datastore: another group stored it already
+            stats.knownChunks.increment();
             return d;
         }
         byte[] blob = codec.encode(buf, 0, len);

@@ -16,6 +16,7 @@ public final class DiskStats {
     final LongAdder uploadedChunks = new LongAdder();
     final LongAdder uploadedBytes = new LongAdder();
     final LongAdder storedChunks = new LongAdder();
+    final LongAdder knownChunks = new LongAdder();
     final LongAdder zeroBytes = new LongAdder();
     final LongAdder holeBytes = new LongAdder();
 
@@ -48,6 +49,7 @@ public final class DiskStats {
         m.put("uploaded_chunks", uploadedChunks.sum());
         m.put("uploaded_bytes", uploadedBytes.sum());
         m.put("stored_chunks", storedChunks.sum());
+        m.put("known_chunks", knownChunks.sum());
         m.put("zero_bytes", zeroBytes.sum());
         m.put("hole_bytes", holeBytes.sum());
         return m;

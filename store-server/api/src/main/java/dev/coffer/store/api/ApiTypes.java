@@ -29,8 +29,11 @@ public final class ApiTypes {
     /**
      * @param base the restore point the session may reuse digests from, or null
      * @param baseBad digests of the base that verify found bad: read and upload them even where clean
+     * @param dedupScope {@code session} or {@code datastore}: with {@code datastore}, ask {@code known}
+     *     before uploading a new chunk, since the datastore may already hold it
      */
-    public record BeginBackupResponse(String session, String datastoreUuid, int chunkSize, String base, List<String> baseBad) {}
+    public record BeginBackupResponse(String session, String datastoreUuid, int chunkSize, String base, List<String> baseBad,
+            String dedupScope) {}
 
     public record UploadResult(String outcome) {}
 
