@@ -51,7 +51,7 @@ final class DiskBackup {
         this.session = session;
         this.crypt = crypt;
         this.chunkSize = chunkSize;
-        this.workers = workers;
+        this.workers = Math.min(workers, InFlight.chunks(chunkSize) / 2);
         this.progress = progress;
     }
 

@@ -100,6 +100,7 @@ public final class RestoreRun {
             int workers, String diskName, LongConsumer progress) throws IOException {
         LongAdder written = new LongAdder();
         long zero = 0;
+        workers = Math.max(1, Math.min(workers, dev.coffer.agent.backup.InFlight.chunks(index.chunkSize()) / 2));
         List<ChunkCodec> codecs = new ArrayList<>();
         ThreadLocal<ChunkCodec> codec = ThreadLocal.withInitial(() -> {
             ChunkCodec c = ChunkCodec.create(crypt);
