@@ -19,10 +19,12 @@ public final class DatastoreService implements AutoCloseable {
     private final SnapshotLocks locks = new SnapshotLocks();
     private final BackupSessions backups;
     private final ReaderSessions readers;
+    private final CatalogCache cache;
 
     private DatastoreService(Datastore datastore, Duration lease) {
         this.datastore = datastore;
         this.catalog = new Catalog(datastore.dir());
+        this.cache = new CatalogCache(datastore.db(), catalog);
         this.backups = new BackupSessions(datastore, catalog, locks, lease);
         this.readers = new ReaderSessions(datastore, catalog, locks, lease);
     }
@@ -33,6 +35,7 @@ public final class DatastoreService implements AutoCloseable {
         try {
             DatastoreService s = new DatastoreService(ds, lease);
             s.backups.recover();
+            s.cache.sync();
             return s;
         } catch (IOException | RuntimeException e) {
             ds.close();
@@ -50,6 +53,11 @@ public final class DatastoreService implements AutoCloseable {
 
     public SnapshotLocks locks() {
         return locks;
+    }
+
+    /** What listings show of each restore point, cached in RocksDB. */
+    public CatalogCache cache() {
+        return cache;
     }
 
     public BackupSessions backups() {
@@ -82,6 +90,7 @@ public final class DatastoreService implements AutoCloseable {
         Path dir = catalog.dir(snapshot);
         Path trash = datastore.tmpDir().resolve("deleted-" + System.nanoTime());
         Files.move(dir, trash, java.nio.file.StandardCopyOption.ATOMIC_MOVE); // gone from listings at once
+        cache.remove(snapshot);
         BackupSession.deleteTree(trash);
     }
 
@@ -91,6 +100,7 @@ public final class DatastoreService implements AutoCloseable {
         Manifest.Unprotected u = m.unprotected();
         Manifest changed = m.withUnprotected(new Manifest.Unprotected(u.verify(), u.verifyTime(), u.notes(), protect));
         dev.coffer.chunker.AtomicFiles.replace(catalog.dir(snapshot).resolve(Manifest.FILE_NAME), changed.toBytes());
+        cache.refresh(snapshot);
     }
 
     @Override

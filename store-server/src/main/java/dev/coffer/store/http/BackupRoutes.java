@@ -206,6 +206,7 @@ final class BackupRoutes {
             BackupSession s = session(ctx, ds);
             SnapshotId published = s.finish(manifest);
             ds.backups().forget(s);
+            ds.cache().refresh(published);
             return published;
         }, published -> {
             api.metrics.snapshotsPublished.increment();

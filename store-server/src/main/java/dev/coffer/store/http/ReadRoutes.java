@@ -113,11 +113,13 @@ final class ReadRoutes {
     }
 
     static SnapshotInfo info(DatastoreService ds, SnapshotId s) throws IOException, StoreException {
-        Manifest m = ds.catalog().manifest(s);
-        List<DiskInfo> disks = m.disks().stream().map(d -> new DiskInfo(d.name(), d.size())).toList();
+        var e = ds.cache().get(s);
+        List<DiskInfo> disks = new ArrayList<>();
+        for (int i = 0; i < e.disks().length; i++) {
+            disks.add(new DiskInfo(e.disks()[i], e.sizes()[i]));
+        }
         return new SnapshotInfo(s.path(), s.ns(), s.group().name(), SnapshotId.formatTime(s.time()), disks,
-                m.encrypted() ? "encrypt" : "none", m.unprotected().verify().name().toLowerCase(java.util.Locale.ROOT),
-                m.unprotected().protect());
+                e.encrypted() ? "encrypt" : "none", e.verify(), e.isProtected());
     }
 
     /** A file of a published restore point: its manifest, an index or a config blob. */
