@@ -20,9 +20,12 @@ final class Wire {
     }
 
     static void writeFully(SocketChannel channel, ByteBuffer... buffers) throws IOException {
-        ByteBuffer last = buffers[buffers.length - 1];
-        while (last.hasRemaining()) {
-            channel.write(buffers);
+        long left = 0;
+        for (ByteBuffer b : buffers) {
+            left += b.remaining();
+        }
+        while (left > 0) {
+            left -= channel.write(buffers);
         }
     }
 
