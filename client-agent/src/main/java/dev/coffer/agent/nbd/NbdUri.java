@@ -95,6 +95,9 @@ public record NbdUri(String host, int port, Path socket, String export) {
                             ? "no host; expected nbd://host[:port][/export]"
                             : "bad host or port '" + uri.getRawAuthority() + "'");
                 }
+                if (uri.getPort() > 65535 || uri.getPort() == 0) {
+                    throw bad(text, "bad host or port '" + uri.getRawAuthority() + "' (port must be 1..65535)");
+                }
                 if (uri.getUserInfo() != null) {
                     throw bad(text, "user names are not supported");
                 }
