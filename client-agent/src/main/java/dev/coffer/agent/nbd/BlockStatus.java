@@ -7,7 +7,8 @@ import java.util.Map;
  * The status of a byte range in each selected metadata context: for {@code base:allocation} which
  * parts are data, holes or known zeros, for a {@code qemu:dirty-bitmap:NAME} which parts changed
  * since the checkpoint. Each context's extents are in order, adjacent, merged where the flags are
- * equal, and cover exactly {@code [offset, offset + length)}; the backup intersects them to decide
+ * equal; from {@link NbdClient#blockStatus} they cover exactly {@code [offset, offset + length)},
+ * from {@link NbdClient#blockStatusAsync} (one request) each may stop short of the end. The backup intersects them to decide
  * what to read and what to record as zero without reading.
  *
  * @param offset the first byte described
