@@ -141,6 +141,9 @@ final class ReadRoutes {
     private void openReader(RoutingContext ctx) {
         DatastoreService ds = api.datastore(ctx);
         OpenReaderRequest req = Wire.parse(HttpApi.body(ctx), OpenReaderRequest.class);
+        if (req.snapshot() == null) {
+            throw Errors.badRequest("bad-body", "'snapshot' is required: the restore point to read, such as vm/101/2026-11-22T10:00:00Z");
+        }
         SnapshotId s = SnapshotId.parsePath(req.snapshot());
         api.blocking(ctx, () -> {
             if (!api.mayRead(ctx, ds, s.group())) {
