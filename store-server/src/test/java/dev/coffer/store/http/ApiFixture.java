@@ -147,6 +147,38 @@ final class ApiFixture implements AutoCloseable {
         }
     }
 
+    /**
+     * One kept-alive raw TLS connection: requests go out exactly as given, one after the other,
+     * each answer read before the next request (reconnecting when the server closed the connection).
+     */
+    final class RawConnection implements AutoCloseable {
+        private Socket socket;
+
+        Resp send(String head, byte[] body) throws IOException {
+            if (socket == null || socket.isClosed()) {
+                socket = tls.getSocketFactory().createSocket("127.0.0.1", server.port());
+                socket.setSoTimeout(10_000);
+            }
+            OutputStream out = socket.getOutputStream();
+            out.write((head + "\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write(body);
+            out.flush();
+            Resp r = readResponse(socket.getInputStream());
+            if ("close".equalsIgnoreCase(r.header("connection"))) {
+                close();
+            }
+            return r;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (socket != null) {
+                socket.close();
+                socket = null;
+            }
+        }
+    }
+
     /** Like {@link #raw} but gives up after sending: the connection is closed without reading an answer. */
     void rawAndHangUp(String head, byte[] body) throws IOException {
         try (Socket s = tls.getSocketFactory().createSocket("127.0.0.1", server.port())) {
