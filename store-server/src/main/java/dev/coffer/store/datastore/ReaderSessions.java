@@ -30,14 +30,16 @@ public final class ReaderSessions {
         private final String id;
         private final byte[] idBytes;
         private final SnapshotId snapshot;
+        private final String owner;
         private final SnapshotLocks.Lease lease;
         private volatile long lastSeen = System.nanoTime();
         private volatile boolean closed;
 
-        private Reader(String id, SnapshotId snapshot, SnapshotLocks.Lease lease) {
+        private Reader(String id, SnapshotId snapshot, String owner, SnapshotLocks.Lease lease) {
             this.id = id;
             this.idBytes = HexFormat.of().parseHex(id);
             this.snapshot = snapshot;
+            this.owner = owner;
             this.lease = lease;
         }
 
@@ -47,6 +49,11 @@ public final class ReaderSessions {
 
         public SnapshotId snapshot() {
             return snapshot;
+        }
+
+        /** The token id that opened it: only that token may use it. */
+        public String owner() {
+            return owner;
         }
 
         /**
@@ -131,15 +138,16 @@ public final class ReaderSessions {
     /**
      * Opens a reader on a published restore point.
      *
+     * @param owner the token id opening it; the API lets no other token use the reader
      * @throws StoreException NOT_FOUND when it does not exist
      */
-    public Reader open(SnapshotId snapshot) throws IOException, StoreException {
+    public Reader open(SnapshotId snapshot, String owner) throws IOException, StoreException {
         SnapshotLocks.Lease l = locks.share(snapshot);
         try {
             Manifest m = catalog.manifest(snapshot); // after the lock: prune cannot remove it now
             byte[] id = new byte[16];
             random.nextBytes(id);
-            Reader r = new Reader(HexFormat.of().formatHex(id), snapshot, l);
+            Reader r = new Reader(HexFormat.of().formatHex(id), snapshot, owner, l);
             for (ManifestDisk d : m.disks()) {
                 try (FixedIndexReader idx = FixedIndexReader.open(catalog.dir(snapshot).resolve(d.index().file()))) {
                     List<Digest> batch = new ArrayList<>(1024);

@@ -176,7 +176,16 @@ final class BackupRoutes {
         }
         Path tmp = ds.datastore().tmpDir().resolve("upload-" + java.util.UUID.randomUUID());
         api.vertx.fileSystem().open(tmp.toString(), new OpenOptions().setCreateNew(true).setWrite(true))
-                .compose(f -> ctx.request().pipeTo(f))
+                .compose(f -> {
+                    if (ctx.response().closed()) {
+                        // The client hung up while the file was being opened. The request's end or
+                        // failure has already been signalled, so a pipe would wait forever and the
+                        // temp file (and its descriptor) would stay until the next start.
+                        return f.close().compose(x -> io.vertx.core.Future.<Void>failedFuture(
+                                new java.io.IOException("the client closed the connection during the upload of " + name)));
+                    }
+                    return ctx.request().pipeTo(f);
+                })
                 .onFailure(e -> {
                     api.vertx.fileSystem().delete(tmp.toString());
                     ctx.fail(e);

@@ -49,6 +49,11 @@ final class Errors {
 
     static void handle(RoutingContext ctx) {
         Throwable t = ctx.failure();
+        if (ctx.response().closed()) {
+            // the client hung up (mid-upload, say): there is no one to answer, and it is not a bug
+            LOG.log(Level.FINE, "request " + ctx.request().method() + " " + ctx.request().path() + " ended by the client", t);
+            return;
+        }
         int status;
         String code;
         String message;

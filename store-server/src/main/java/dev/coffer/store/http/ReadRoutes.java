@@ -48,12 +48,12 @@ final class ReadRoutes {
         r.get(DS + "/readers/:rid/chunks/:digest").handler(this::readChunk);
         r.post(DS + "/readers/:rid/heartbeat").handler(ctx -> {
             DatastoreService ds = api.datastore(ctx);
-            api.blocking(ctx, () -> ds.readers().get(readerId(ctx)), r2 -> ctx.response().setStatusCode(204).end());
+            api.blocking(ctx, () -> reader(ctx, ds), r2 -> ctx.response().setStatusCode(204).end());
         });
         r.delete(DS + "/readers/:rid").handler(ctx -> {
             DatastoreService ds = api.datastore(ctx);
             api.blocking(ctx, () -> {
-                ds.readers().get(readerId(ctx)).close();
+                reader(ctx, ds).close();
                 return null;
             }, v -> ctx.response().setStatusCode(204).end());
         });
@@ -143,12 +143,15 @@ final class ReadRoutes {
     private void openReader(RoutingContext ctx) {
         DatastoreService ds = api.datastore(ctx);
         OpenReaderRequest req = Wire.parse(HttpApi.body(ctx), OpenReaderRequest.class);
+        if (req.snapshot() == null) {
+            throw Errors.badRequest("bad-body", "'snapshot' is required: the restore point to read, such as vm/101/2026-11-22T10:00:00Z");
+        }
         SnapshotId s = SnapshotId.parsePath(req.snapshot());
         api.blocking(ctx, () -> {
             if (!api.mayRead(ctx, ds, s.group())) {
                 throw Errors.forbidden("read group " + s.group());
             }
-            ReaderSessions.Reader r = ds.readers().open(s);
+            ReaderSessions.Reader r = ds.readers().open(s, HttpApi.access(ctx).tokenId());
             return new OpenReaderResponse(r.id(), s.path());
         }, resp -> HttpApi.json(ctx, 201, resp));
     }
@@ -160,11 +163,24 @@ final class ReadRoutes {
             throw Errors.badRequest("bad-digest", "'" + Names.printable(hex) + "' is not a digest (64 lowercase hex)");
         }
         Digest d = Digest.parse(hex);
-        api.blocking(ctx, () -> ds.readers().get(readerId(ctx)).chunk(d), blob -> {
+        api.blocking(ctx, () -> reader(ctx, ds).chunk(d), blob -> {
             api.metrics.chunksServed.increment();
             api.metrics.bytesServed.add(blob.length);
             ctx.response().putHeader("content-type", "application/octet-stream").end(Buffer.buffer(blob));
         });
+    }
+
+    /**
+     * The reader named in the path, if the caller opened it. Like backup sessions, a reader belongs
+     * to its token: its id alone (seen in a log, say) must not let another token read the restore
+     * point, which that token may have no right to read.
+     */
+    private static ReaderSessions.Reader reader(RoutingContext ctx, DatastoreService ds) throws StoreException {
+        ReaderSessions.Reader r = ds.readers().get(readerId(ctx));
+        if (!r.owner().equals(HttpApi.access(ctx).tokenId())) {
+            throw Errors.forbidden("use another token's reader");
+        }
+        return r;
     }
 
     static String readerId(RoutingContext ctx) {

@@ -237,7 +237,13 @@ public final class StoreServer implements AutoCloseable {
                     throw new IllegalArgumentException("body is not a valid token request: " + e.getMessage(), e);
                 }
             }
-            var created = tokens.create(request.name(), grants);
+            dev.coffer.store.security.CreatedToken created;
+            try {
+                created = tokens.create(request.name(), grants);
+            } catch (IllegalArgumentException e) {
+                // a bad token name: the client's mistake (400), not a server bug (500)
+                throw new IllegalArgumentException("body is not a valid token request: " + e.getMessage(), e);
+            }
             return new TokenCreated(created.token().id(), created.plaintext());
         }
 

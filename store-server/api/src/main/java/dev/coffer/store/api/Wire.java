@@ -40,17 +40,19 @@ public final class Wire {
      * @throws IllegalArgumentException with a one-line reason when the body is not the expected JSON
      */
     public static <T> T parse(byte[] body, Class<T> type) {
+        T value;
         try {
-            T value = MAPPER.readValue(body, type);
-            if (value == null) {
-                throw new IllegalArgumentException("expected a JSON " + type.getSimpleName() + ", got null");
-            }
-            return value;
+            value = MAPPER.readValue(body, type);
         } catch (IOException e) {
             String m = String.valueOf(e.getMessage());
             int nl = m.indexOf('\n');
             throw new IllegalArgumentException("body is not a valid " + type.getSimpleName() + ": " + (nl < 0 ? m : m.substring(0, nl)), e);
         }
+        if (value == null) {
+            // same message prefix as a parse error: the API answers both with 400 bad-body
+            throw new IllegalArgumentException("body is not a valid " + type.getSimpleName() + ": it is JSON null");
+        }
+        return value;
     }
 
     static UncheckedIOException unchecked(IOException e) {
