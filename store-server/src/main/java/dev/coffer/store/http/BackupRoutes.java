@@ -228,7 +228,8 @@ final class BackupRoutes {
         try {
             return Integer.parseInt(v);
         } catch (NumberFormatException e) {
-            throw Errors.badRequest("missing-parameter", "query parameter '" + name + "' must be a number, got '" + Names.printable(v) + "'");
+            throw Errors.badRequest(v == null ? "missing-parameter" : "bad-parameter",
+                    "query parameter '" + name + "' must be a number, got '" + Names.printable(v) + "'");
         }
     }
 }

@@ -73,7 +73,12 @@ final class ReadRoutes {
 
     private void namespaces(RoutingContext ctx) {
         DatastoreService ds = api.datastore(ctx);
-        api.blocking(ctx, () -> ds.catalog().namespaces(), list -> HttpApi.json(ctx, 200, list));
+        Access a = HttpApi.access(ctx);
+        String name = ds.datastore().name();
+        // a token limited to one namespace sees only the namespaces it has a grant for
+        api.blocking(ctx, () -> ds.catalog().namespaces().stream()
+                .filter(ns -> a.mayReadAll(name, ns) || a.mayBackup(name, ns) || a.mayAdmin(name, ns)).toList(),
+                list -> HttpApi.json(ctx, 200, list));
     }
 
     private void groups(RoutingContext ctx) {

@@ -134,7 +134,9 @@ public final class StoreServer implements AutoCloseable {
             HttpServer http = vertx.createHttpServer(hso).requestHandler(api.router()).listen()
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             Vertx v = vertx;
-            long timer = vertx.setPeriodic(10_000, id -> v.executeBlocking(() -> {
+            // check often enough that a session outlives its lease by at most a tenth of it (1 s at least)
+            long every = Math.max(1_000, Math.min(10_000, o.lease().toMillis() / 10));
+            long timer = vertx.setPeriodic(every, id -> v.executeBlocking(() -> {
                 for (DatastoreService ds : open.values()) {
                     ds.expireIdle();
                 }

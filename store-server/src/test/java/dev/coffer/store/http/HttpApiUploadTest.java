@@ -112,8 +112,8 @@ final class HttpApiUploadTest {
         Digest digest = d.digests().getFirst();
         byte[] blob = d.blobs().getFirst();
         assertError(s.chunk(digest, blob, null), 400, "missing-parameter", "'size'");
-        assertError(s.chunk(digest, blob, "lots"), 400, "missing-parameter", "'size'", "lots");
-        assertError(s.chunk(digest, blob, "99999999999999"), 400, "missing-parameter", "'size'");
+        assertError(s.chunk(digest, blob, "lots"), 400, "bad-parameter", "'size'", "lots");
+        assertError(s.chunk(digest, blob, "99999999999999"), 400, "bad-parameter", "'size'");
         assertError(s.chunk(digest, blob, 0), 400, "bad-chunk-size", "1.." + ApiFixture.CHUNK);
         assertError(s.chunk(digest, blob, ApiFixture.CHUNK + 1), 400, "bad-chunk-size");
         assertError(s.chunk(digest, blob, ApiFixture.CHUNK - 1), 400, "bad-data");
