@@ -30,7 +30,9 @@ import java.util.function.LongConsumer;
  * and uploads only chunks whose digest is new. Digests are appended to the index in disk order
  * from a window of at most {@code 2 × workers} chunks in flight, so memory is
  * {@code O(workers × chunk size)} whatever the disk size, and the base is consulted one digest at a
- * time from its index file, never loaded. Chunks the source reports as zero are not read at all.
+ * time from its index file, never loaded. Chunks the source reports as zero are not read at all;
+ * when the caller trusts the source's dirty bitmap, neither are clean chunks whose base digest is
+ * usable (present and not flagged bad by the store): the base's digest is taken as it is.
  */
 final class DiskBackup {
 
@@ -60,9 +62,11 @@ final class DiskBackup {
      *
      * @param base the base's index of the same disk, or null
      * @param baseBad base digests the store found bad: uploaded even where unchanged
+     * @param trustClean take clean chunks ({@link ChunkSource#isClean}) from the base unread
      * @return the index's digest checksum
      */
-    Digest run(ChunkSource source, Path indexOut, FixedIndexReader base, Set<Digest> baseBad, DiskStats stats) throws IOException {
+    Digest run(ChunkSource source, Path indexOut, FixedIndexReader base, Set<Digest> baseBad, boolean trustClean, DiskStats stats)
+            throws IOException {
         long size = source.size();
         long chunks = FixedIndex.chunkCount(size, chunkSize);
         List<ChunkCodec> codecs = new ArrayList<>();
@@ -82,10 +86,19 @@ final class DiskBackup {
         try (FixedIndexWriter index = FixedIndexWriter.create(indexOut, UUID.randomUUID(), Instant.now(), size, chunkSize)) {
             for (long i = 0; i < chunks; i++) {
                 int len = FixedIndex.chunkLength(size, chunkSize, i);
+                Digest baseDigest = null;
                 if (source.isZeroChunk(i)) {
                     stats.zeroBytes.add(len);
                     stats.holeBytes.add(len);
                     window.add(CompletableFuture.completedFuture(Digest.ZERO));
+                } else if (trustClean && base != null && i < base.chunkCount() && source.isClean(i)
+                        && !baseBad.contains(baseDigest = base.digest(i))) {
+                    if (baseDigest.isZero()) {
+                        stats.zeroBytes.add(len); // zero in the base and untouched since
+                    } else {
+                        stats.reusedBytes.add(len);
+                    }
+                    window.add(CompletableFuture.completedFuture(baseDigest));
                 } else {
                     byte[] buf = new byte[chunkSize];
                     int n = source.readChunk(i, buf);
@@ -93,8 +106,9 @@ final class DiskBackup {
                         throw new IOException("read " + n + " bytes of chunk " + i + " where " + len + " were expected");
                     }
                     stats.readBytes.add(n);
-                    Digest baseDigest = base != null && i < base.chunkCount() ? base.digest(i) : null;
-                    window.add(pool.submit(() -> process(codec.get(), buf, n, baseDigest, baseBad, stats)));
+                    Digest compareWith = baseDigest != null ? baseDigest
+                            : base != null && i < base.chunkCount() ? base.digest(i) : null;
+                    window.add(pool.submit(() -> process(codec.get(), buf, n, compareWith, baseBad, stats)));
                 }
                 while (window.size() > 2 * workers) {
                     index.append(await(window.poll()));

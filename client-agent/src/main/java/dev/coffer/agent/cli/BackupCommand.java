@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.agent.backup.BackupRun;
 import dev.coffer.agent.backup.ChunkSource;
 import dev.coffer.agent.backup.FileChunkSource;
+import dev.coffer.agent.backup.NbdChunkSource;
 import dev.coffer.chunker.CryptConfig;
 import dev.coffer.chunker.GroupId;
 import dev.coffer.store.api.ApiTypes.DatastoreInfo;
@@ -17,7 +18,9 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,8 +43,16 @@ public final class BackupCommand implements Callable<Integer> {
     String group;
 
     @Option(names = "--source", paramLabel = "[DISK=]URI", required = true,
-            description = "A disk: file:/path (image file or block device). DISK names it (default drive0, drive1, …).")
+            description = {"A disk: file:/path (image file or block device), nbd://host[:port]/export or "
+                + "nbd+unix:///export?socket=/path (an NBD export someone else set up, e.g. libvirt pull mode). "
+                + "DISK names it (default drive0, drive1, …)."})
     List<String> sources = new ArrayList<>();
+
+    @Option(names = "--bitmap", paramLabel = "[DISK=]NAME",
+            description = {"The dirty bitmap the NBD export carries (qemu-nbd -B NAME; libvirt names it in the backup XML, "
+                + "by default backup-<target>). Only chunks it marks dirty are read, after a sample of clean chunks "
+                + "matched the previous restore point. Without DISK= it applies to every source, which must then all be NBD."})
+    List<String> bitmaps = new ArrayList<>();
 
     @Option(names = "--config", paramLabel = "FILE", description = "Attach one of the VM's own config files (domain XML, QEMU command line).")
     List<Path> configFiles = new ArrayList<>();
@@ -67,6 +78,11 @@ public final class BackupCommand implements Callable<Integer> {
             boolean hasName = eq > 0 && !s.substring(0, eq).contains(":") && !s.substring(0, eq).contains("/");
             named.add(new String[] {hasName ? s.substring(0, eq) : "drive" + i, hasName ? s.substring(eq + 1) : s});
         }
+        List<Sources.Source> parsed = new ArrayList<>();
+        for (String[] d : named) {
+            parsed.add(Sources.source(d[1]));
+        }
+        Map<String, String> bitmapOf = bitmaps(named, parsed);
         GroupId g = GroupId.parse(store.ns(), group);
         for (Path f : configFiles) {
             if (!Files.isRegularFile(f)) {
@@ -81,8 +97,12 @@ public final class BackupCommand implements Callable<Integer> {
             long total = 0;
             Path work = Files.createTempDirectory("coffer-backup-");
             try {
-                for (String[] d : named) {
-                    ChunkSource src = FileChunkSource.open(Sources.filePath(d[1]), chunkSize);
+                for (int i = 0; i < named.size(); i++) {
+                    String[] d = named.get(i);
+                    Sources.Source s = parsed.get(i);
+                    String bitmap = bitmapOf.get(d[0]);
+                    ChunkSource src = s.nbd() != null ? NbdChunkSource.open(s.nbd(), bitmap, chunkSize)
+                            : FileChunkSource.open(s.file(), chunkSize);
                     disks.add(new BackupRun.DiskSpec(d[0], src));
                     total += src.size();
                 }
@@ -105,6 +125,41 @@ public final class BackupCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Which disk gets which bitmap: {@code --bitmap DISK=NAME} for one, {@code --bitmap NAME} for every one. */
+    private Map<String, String> bitmaps(List<String[]> named, List<Sources.Source> parsed) {
+        Map<String, Sources.Source> byName = new LinkedHashMap<>();
+        for (int i = 0; i < named.size(); i++) {
+            byName.put(named.get(i)[0], parsed.get(i));
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String b : bitmaps) {
+            int eq = b.indexOf('=');
+            List<String> to;
+            String name;
+            if (eq > 0 && byName.containsKey(b.substring(0, eq))) {
+                to = List.of(b.substring(0, eq));
+                name = b.substring(eq + 1);
+            } else {
+                to = List.copyOf(byName.keySet());
+                name = b;
+            }
+            if (name.isEmpty()) {
+                throw new IllegalArgumentException("--bitmap '" + b + "' names no bitmap");
+            }
+            for (String disk : to) {
+                if (byName.get(disk).nbd() == null) {
+                    throw new IllegalArgumentException("--bitmap applies to NBD sources only; disk " + disk + " is a file "
+                            + "(files carry no dirty bitmap: they are read whole and compared with the previous restore point)"
+                            + (to.size() > 1 ? "; name the NBD disk with --bitmap DISK=NAME" : ""));
+                }
+                if (out.put(disk, name) != null) {
+                    throw new IllegalArgumentException("disk " + disk + " is given two bitmaps with --bitmap");
+                }
+            }
+        }
+        return out;
     }
 
     static int chunkSize(StoreClient client) throws IOException {

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * tools come from Debian packages that scripts/test installs; a missing tool fails the test rather
  * than skipping it.
  */
-final class NbdServerProcess implements AutoCloseable {
+public final class NbdServerProcess implements AutoCloseable {
 
     private final String name;
     private final Process process;
@@ -34,7 +34,7 @@ final class NbdServerProcess implements AutoCloseable {
     }
 
     /** Starts {@code command} and waits until {@code socket} accepts connections. */
-    static NbdServerProcess onSocket(Path dir, String name, Path socket, List<String> command) throws Exception {
+    public static NbdServerProcess onSocket(Path dir, String name, Path socket, List<String> command) throws Exception {
         NbdServerProcess p = start(dir, name, command);
         p.awaitReady(() -> {
             if (!Files.exists(socket)) {
@@ -48,7 +48,7 @@ final class NbdServerProcess implements AutoCloseable {
     }
 
     /** Starts {@code command} and waits until 127.0.0.1:{@code port} accepts connections. */
-    static NbdServerProcess onPort(Path dir, String name, int port, List<String> command) throws Exception {
+    public static NbdServerProcess onPort(Path dir, String name, int port, List<String> command) throws Exception {
         NbdServerProcess p = start(dir, name, command);
         p.awaitReady(() -> {
             try (Socket s = new Socket()) {
@@ -60,7 +60,7 @@ final class NbdServerProcess implements AutoCloseable {
     }
 
     /** A TCP port that was free a moment ago (the server binds it right after). */
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
@@ -97,11 +97,11 @@ final class NbdServerProcess implements AutoCloseable {
     }
 
     /** SIGKILL, as a crashed server would go. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
     }
 
-    String log() {
+    public String log() {
         try {
             return Files.readString(log, StandardCharsets.UTF_8);
         } catch (IOException e) {
@@ -124,7 +124,7 @@ final class NbdServerProcess implements AutoCloseable {
     }
 
     /** Runs a short tool (qemu-img, qemu-io, nbdinfo) and returns its output; fails on a non-zero exit. */
-    static String run(String... command) throws Exception {
+    public static String run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(60, TimeUnit.SECONDS)) {
@@ -137,7 +137,7 @@ final class NbdServerProcess implements AutoCloseable {
         return out;
     }
 
-    static List<String> cmd(String... parts) {
+    public static List<String> cmd(String... parts) {
         return new ArrayList<>(List.of(parts));
     }
 }
