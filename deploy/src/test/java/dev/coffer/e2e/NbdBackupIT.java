@@ -129,6 +129,36 @@ final class NbdBackupIT {
     }
 
     @Test
+    void shouldRestoreIntoAWritableNbdExportAndRefuseOneTooSmall() throws Exception {
+        Path qcow = qcow2("rst", 21);
+        JsonNode b;
+        try (QemuNbd nbd = QemuNbd.export(qcow, null)) {
+            b = ok(admin, "backup", "vm/4", "--source", "vda=" + nbd.uri(), "--json").json();
+        }
+        Path target = work.resolve("target.qcow2");
+        tool("qemu-img", "create", "-f", "qcow2", target.toString(), Long.toString(SIZE));
+        JsonNode r;
+        try (QemuNbd nbd = QemuNbd.export(target, null, false)) {
+            r = ok(admin, "restore", b.get("snapshot").asText(), "--to", nbd.uri(), "--json").json();
+        }
+        assertThat(r.get("disks").get(0).get("written_bytes").asLong()).isEqualTo(dataChunks() * CS);
+        assertThat(Images.sha256(raw(target))).isEqualTo(Images.sha256(raw(qcow)));
+
+        Path small = work.resolve("small.qcow2");
+        tool("qemu-img", "create", "-f", "qcow2", small.toString(), Long.toString(SIZE / 2));
+        try (QemuNbd nbd = QemuNbd.export(small, null, false)) {
+            CofferProcess.Run tooSmall = run(admin, "restore", b.get("snapshot").asText(), "--to", nbd.uri());
+            assertThat(tooSmall.code()).isEqualTo(1);
+            assertThat(tooSmall.err()).contains("smaller than the disk's " + SIZE + " bytes");
+        }
+        try (QemuNbd nbd = QemuNbd.export(qcow, null)) {
+            CofferProcess.Run readOnly = run(admin, "restore", b.get("snapshot").asText(), "--to", nbd.uri());
+            assertThat(readOnly.code()).isEqualTo(1);
+            assertThat(readOnly.err()).contains("is read-only");
+        }
+    }
+
+    @Test
     void shouldRefuseABitmapForAFileAndQmpSources() throws Exception {
         Path img = Images.sparse(work.resolve("f.img"), 1 << 20, 3, 0, 1 << 20);
         CofferProcess.Run file = run(admin, "backup", "vm/3", "--source", "file:" + img, "--bitmap", "b1");
@@ -198,9 +228,16 @@ final class NbdBackupIT {
     private record QemuNbd(Process process, Path socket) implements AutoCloseable {
 
         static QemuNbd export(Path image, String bitmap) throws Exception {
+            return export(image, bitmap, true);
+        }
+
+        static QemuNbd export(Path image, String bitmap, boolean readOnly) throws Exception {
             Path socket = work.resolve("nbd-" + System.nanoTime() + ".sock");
             List<String> cmd = new ArrayList<>(List.of("qemu-nbd", "--socket=" + socket, "--export-name=vda", "--format=qcow2",
-                    "--read-only", "--persistent", "--shared=4"));
+                    "--persistent", "--shared=4"));
+            if (readOnly) {
+                cmd.add("--read-only");
+            }
             if (bitmap != null) {
                 cmd.add("--bitmap=" + bitmap);
             }

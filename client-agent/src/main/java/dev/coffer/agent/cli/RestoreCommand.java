@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code coffer restore SNAPSHOT --disk NAME --to file:/path}: one disk back into a file or block device. */
 @Command(name = "restore", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Restores one disk of a restore point into a file (written sparse) or a block device.",
+        description = {"Restores one disk of a restore point into a file (written sparse), a block device or an NBD export.",
             "Every chunk is verified against its digest before it is written; a damaged chunk stops the restore "
                 + "naming the chunk and offset."})
 public final class RestoreCommand implements Callable<Integer> {
@@ -35,7 +35,8 @@ public final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--disk", paramLabel = "NAME", description = "The disk to restore (default: the only disk).")
     String disk;
 
-    @Option(names = "--to", paramLabel = "URI", required = true, description = "The target: file:/path (a new file, or a block device).")
+    @Option(names = "--to", paramLabel = "URI", required = true,
+            description = "The target: file:/path (a new file, or a block device), or an NBD export: nbd+unix:///EXPORT?socket=PATH, nbd://HOST:PORT/EXPORT.")
     String to;
 
     @Option(names = "--overwrite", description = "Allow writing over an existing non-empty file.")
@@ -56,7 +57,9 @@ public final class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SnapshotId id = SnapshotId.parsePath(snapshot);
-        Path target = Sources.filePath(to);
+        boolean nbd = to.startsWith("nbd:") || to.startsWith("nbd+unix:");
+        dev.coffer.agent.nbd.NbdUri nbdUri = nbd ? dev.coffer.agent.nbd.NbdUri.parse(to) : null;
+        Path target = nbd ? null : Sources.filePath(to);
         CryptConfig crypt = key.load();
         int n = workers != null ? workers : Math.max(4, Runtime.getRuntime().availableProcessors());
         try (StoreClient client = store.connect(n + 2)) {
@@ -74,7 +77,9 @@ public final class RestoreCommand implements Callable<Integer> {
             Path work = Files.createTempDirectory("coffer-restore-");
             RestoreRun.Result r;
             try (ProgressLine progress = new ProgressLine("restore " + name, size)) {
-                r = RestoreRun.run(client, id.path(), name, target, overwrite, crypt, n, work, progress);
+                r = nbd ? RestoreRun.run(client, id.path(), name, size2 -> dev.coffer.agent.restore.NbdRestoreTarget.open(nbdUri, size2),
+                        crypt, n, work, progress)
+                        : RestoreRun.run(client, id.path(), name, target, overwrite, crypt, n, work, progress);
             } finally {
                 Files.deleteIfExists(work);
             }
@@ -88,7 +93,7 @@ public final class RestoreCommand implements Callable<Integer> {
                 out.println(o);
             } else {
                 for (RestoreRun.DiskResult d : r.disks()) {
-                    out.printf("restored %s of %s to %s in %.1f s: %s written, %s zero%n", d.name(), r.snapshot(), target,
+                    out.printf("restored %s of %s to %s in %.1f s: %s written, %s zero%n", d.name(), r.snapshot(), to,
                             r.durationS(), ProgressLine.human(d.writtenBytes()), ProgressLine.human(d.zeroBytes()));
                 }
             }

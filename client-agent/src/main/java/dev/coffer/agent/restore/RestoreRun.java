@@ -1,6 +1,5 @@
 package dev.coffer.agent.restore;
 
-import dev.coffer.agent.io.FileTarget;
 import dev.coffer.chunker.ChunkCodec;
 import dev.coffer.chunker.CryptConfig;
 import dev.coffer.chunker.Digest;
@@ -59,11 +58,17 @@ public final class RestoreRun {
     }
 
     /**
-     * Restores disk {@code diskName} of {@code snapshot} to {@code to}.
+     * Restores disk {@code diskName} of {@code snapshot} to the file {@code to}.
      *
      * @param overwrite allow writing over a non-empty regular file
      */
     public static Result run(StoreClient client, String snapshot, String diskName, Path to, boolean overwrite, CryptConfig crypt,
+            int workers, Path workDir, LongConsumer progress) throws IOException {
+        return run(client, snapshot, diskName, size -> FileRestoreTarget.open(to, size, overwrite), crypt, workers, workDir, progress);
+    }
+
+    /** Restores disk {@code diskName} of {@code snapshot} to the target {@code opener} opens for the disk's size. */
+    public static Result run(StoreClient client, String snapshot, String diskName, RestoreTarget.Opener opener, CryptConfig crypt,
             int workers, Path workDir, LongConsumer progress) throws IOException {
         long started = System.nanoTime();
         Manifest m = manifest(client, snapshot, crypt);
@@ -79,7 +84,7 @@ public final class RestoreRun {
                             "does not match the manifest's checksum or disk size");
                 }
                 String reader = client.openReader(snapshot).reader();
-                try (FileTarget target = FileTarget.open(to, disk.size(), overwrite)) {
+                try (RestoreTarget target = opener.open(disk.size())) {
                     DiskResult r = write(client, reader, index, target, crypt, workers, diskName, progress);
                     target.flush();
                     return new Result(snapshot, List.of(r), (System.nanoTime() - started) / 1e9);
@@ -96,7 +101,7 @@ public final class RestoreRun {
         }
     }
 
-    private static DiskResult write(StoreClient client, String reader, FixedIndexReader index, FileTarget target, CryptConfig crypt,
+    private static DiskResult write(StoreClient client, String reader, FixedIndexReader index, RestoreTarget target, CryptConfig crypt,
             int workers, String diskName, LongConsumer progress) throws IOException {
         LongAdder written = new LongAdder();
         long zero = 0;
