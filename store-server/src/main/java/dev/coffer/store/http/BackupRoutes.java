@@ -98,7 +98,8 @@ final class BackupRoutes {
         api.blocking(ctx, () -> {
             BackupSession s = ds.backups().begin(group, time, encrypted, req.keyFingerprint(), a.tokenId(), a.mayAdmin(dsName, group.ns()));
             return new BeginBackupResponse(s.id(), ds.datastore().uuid().toString(), ds.datastore().options().chunkSize(),
-                    s.base() == null ? null : s.base().path(), s.baseBadDigests().stream().map(Digest::hex).sorted().toList());
+                    s.base() == null ? null : s.base().path(), s.baseBadDigests().stream().map(Digest::hex).sorted().toList(),
+                    ds.backups().lease().toSeconds());
         }, resp -> HttpApi.json(ctx, 201, resp));
     }
 

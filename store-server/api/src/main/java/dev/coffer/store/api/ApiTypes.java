@@ -29,8 +29,11 @@ public final class ApiTypes {
     /**
      * @param base the restore point the session may reuse digests from, or null
      * @param baseBad digests of the base that verify found bad: read and upload them even where clean
+     * @param leaseS seconds the session lives without a request: the client sends heartbeats well
+     *     within it (0 from a server that does not say)
      */
-    public record BeginBackupResponse(String session, String datastoreUuid, int chunkSize, String base, List<String> baseBad) {}
+    public record BeginBackupResponse(String session, String datastoreUuid, int chunkSize, String base, List<String> baseBad,
+            long leaseS) {}
 
     public record UploadResult(String outcome) {}
 
