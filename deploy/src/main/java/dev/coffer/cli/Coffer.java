@@ -8,9 +8,12 @@ import dev.coffer.agent.cli.SnapshotsCommand;
 import dev.coffer.agent.cli.TokenCommand;
 import dev.coffer.store.cli.ServerCommand;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -67,6 +70,9 @@ public final class Coffer implements Callable<Integer> {
      */
     public static int run(String[] args, PrintWriter out, PrintWriter err, Map<String, String> env) {
         boolean debug = "1".equals(env.get("COFFER_DEBUG")) || wantsDebug(args);
+        if (!debug && !isServer(args)) {
+            quietTransportLogs();
+        }
         CommandLine cli = new CommandLine(new Coffer());
         cli.setOut(out);
         cli.setErr(err);
@@ -89,6 +95,33 @@ public final class Coffer implements Callable<Integer> {
             return EXIT_FAILURE;
         });
         return cli.execute(args);
+    }
+
+    /** Loggers kept referenced: java.util.logging forgets the level of a logger nobody holds. */
+    private static final List<Logger> QUIET = new ArrayList<>();
+
+    /**
+     * Silences Vert.x's and Netty's own logging in client commands. When the server goes away mid-request
+     * they log every reset connection as a SEVERE record of several lines on stderr, while the command
+     * already reports the failure as its one line ("cannot reach the store at …"). The server keeps
+     * them: there they are its log.
+     */
+    private static synchronized void quietTransportLogs() {
+        for (String name : List.of("io.vertx", "io.netty")) {
+            Logger l = Logger.getLogger(name);
+            l.setLevel(Level.OFF);
+            QUIET.add(l);
+        }
+    }
+
+    /** True when the command is {@code coffer server}: its first argument that is not an option. */
+    private static boolean isServer(String[] args) {
+        for (String a : args) {
+            if (!a.startsWith("-")) {
+                return a.equals("server");
+            }
+        }
+        return false;
     }
 
     /** True when {@code --debug} stands among the options (before a {@code --}). */

@@ -101,6 +101,16 @@ final class CofferProcess {
         return new Server(p, JSON.readTree(line), log);
     }
 
+    /** Starts a client command without waiting for it, its output going to {@code out} and {@code err}. */
+    static Process start(Map<String, String> env, Path out, Path err, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().keySet().removeIf(k -> k.startsWith("COFFER_"));
+        pb.environment().putAll(env);
+        return pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    }
+
     /** Runs a client command to completion. */
     static Run run(Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString()));

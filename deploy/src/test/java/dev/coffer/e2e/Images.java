@@ -28,6 +28,19 @@ final class Images {
         return file;
     }
 
+    /** A fully allocated image of {@code size} bytes of random (incompressible) data, written 1 MiB at a time. */
+    static Path random(Path file, long size, long seed) throws IOException {
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] b = new byte[1 << 20];
+        try (var out = Files.newOutputStream(file)) {
+            for (long left = size; left > 0; left -= b.length) {
+                r.nextBytes(b);
+                out.write(b, 0, (int) Math.min(b.length, left));
+            }
+        }
+        return file;
+    }
+
     /** Overwrites {@code len} bytes at {@code offset} with new random data. */
     static void scribble(Path file, long offset, int len, long seed) throws IOException {
         byte[] b = new byte[len];

@@ -34,8 +34,9 @@ import java.util.function.LongConsumer;
  * <p>Opens a session, matches each disk to the base's disk of the same name and size (never by
  * position: a re-ordered drive list must not compare the wrong disks), runs {@link DiskBackup} per
  * disk, uploads indexes and config files, writes the manifest — signed when encrypted — and
- * finishes. A heartbeat keeps the session's lease while long stretches of unchanged chunks
- * upload nothing. Any failure aborts the session, so the store publishes nothing partial.
+ * finishes. A heartbeat, every third of the lease the server announces, keeps the session alive
+ * while long stretches of unchanged chunks upload nothing. Any failure aborts the session, so the
+ * store publishes nothing partial.
  */
 public final class BackupRun {
 
@@ -85,7 +86,7 @@ public final class BackupRun {
             } catch (IOException e) {
                 // the next real call reports the problem
             }
-        }, 60, 60, TimeUnit.SECONDS);
+        }, heartbeatMillis(begin.leaseS()), heartbeatMillis(begin.leaseS()), TimeUnit.MILLISECONDS);
         try {
             Manifest base = null;
             if (begin.base() != null) {
@@ -200,6 +201,14 @@ public final class BackupRun {
     /** The same for one disk of one restore point, so a rerun of a test samples the same chunks. */
     static long sampleSeed(Instant time, String disk) {
         return time.getEpochSecond() * 31 + disk.hashCode();
+    }
+
+    /**
+     * How often to renew the session: a third of the server's lease, at most once a minute, so a
+     * long stretch of unchanged chunks (nothing uploaded) never outlasts a short lease.
+     */
+    static long heartbeatMillis(long leaseS) {
+        return leaseS <= 0 ? 60_000 : Math.clamp(leaseS * 1000 / 3, 500, 60_000);
     }
 
     static byte[] sha256(byte[] b) {

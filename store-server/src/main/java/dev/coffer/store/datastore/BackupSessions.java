@@ -47,6 +47,11 @@ public final class BackupSessions {
         this.lease = lease;
     }
 
+    /** How long a session lives without a request. */
+    public Duration lease() {
+        return lease;
+    }
+
     /** Removes what sessions of an earlier, crashed process left behind. */
     public void recover() throws IOException {
         BackupSession.deleteTree(ds.tmpDir());

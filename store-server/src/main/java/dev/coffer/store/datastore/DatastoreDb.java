@@ -111,7 +111,13 @@ public final class DatastoreDb implements AutoCloseable {
         try {
             return new DatastoreDb(dir, blockCacheBytes);
         } catch (RocksDBException e) {
-            throw new IOException("cannot open the datastore index in " + dir + ": " + e.getMessage(), e);
+            IOException io = new IOException("cannot open the datastore index in " + dir + ": " + e.getMessage(), e);
+            if (StoreException.isDiskFull(io)) {
+                // opening replays the log into a new table file: it needs a few MiB
+                io = new IOException("cannot open the datastore index in " + dir + ": its filesystem is full ("
+                        + e.getMessage() + "); free a few MiB on it and start again", e);
+            }
+            throw io;
         }
     }
 

@@ -99,7 +99,7 @@ final class BackupRoutes {
             BackupSession s = ds.backups().begin(group, time, encrypted, req.keyFingerprint(), a.tokenId(), a.mayAdmin(dsName, group.ns()));
             return new BeginBackupResponse(s.id(), ds.datastore().uuid().toString(), ds.datastore().options().chunkSize(),
                     s.base() == null ? null : s.base().path(), s.baseBadDigests().stream().map(Digest::hex).sorted().toList(),
-                    ds.datastore().options().dedupScope().name().toLowerCase(Locale.ROOT));
+                    ds.datastore().options().dedupScope().name().toLowerCase(Locale.ROOT), ds.backups().lease().toSeconds());
         }, resp -> HttpApi.json(ctx, 201, resp));
     }
 

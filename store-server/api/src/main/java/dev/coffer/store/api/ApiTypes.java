@@ -31,9 +31,11 @@ public final class ApiTypes {
      * @param baseBad digests of the base that verify found bad: read and upload them even where clean
      * @param dedupScope {@code session} or {@code datastore}: with {@code datastore}, ask {@code known}
      *     before uploading a new chunk, since the datastore may already hold it
+     * @param leaseS seconds the session lives without a request: the client sends heartbeats well
+     *     within it (0 from a server that does not say)
      */
     public record BeginBackupResponse(String session, String datastoreUuid, int chunkSize, String base, List<String> baseBad,
-            String dedupScope) {}
+            String dedupScope, long leaseS) {}
 
     public record UploadResult(String outcome) {}
 
