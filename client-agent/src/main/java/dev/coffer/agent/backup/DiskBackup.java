@@ -10,16 +10,9 @@ import dev.coffer.store.api.StoreClient;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.LongConsumer;
 
 /**
@@ -69,28 +62,15 @@ final class DiskBackup {
             throws IOException {
         long size = source.size();
         long chunks = FixedIndex.chunkCount(size, chunkSize);
-        List<ChunkCodec> codecs = new ArrayList<>();
-        ThreadLocal<ChunkCodec> codec = ThreadLocal.withInitial(() -> {
-            ChunkCodec c = ChunkCodec.create(crypt);
-            synchronized (codecs) {
-                codecs.add(c);
-            }
-            return c;
-        });
-        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "coffer-backup");
-            t.setDaemon(true);
-            return t;
-        });
-        ArrayDeque<Future<Digest>> window = new ArrayDeque<>();
-        try (FixedIndexWriter index = FixedIndexWriter.create(indexOut, UUID.randomUUID(), Instant.now(), size, chunkSize)) {
+        ChunkWorkers<Digest> window = new ChunkWorkers<>(crypt, workers, 2 * workers, "coffer-backup");
+        try (window; FixedIndexWriter index = FixedIndexWriter.create(indexOut, UUID.randomUUID(), Instant.now(), size, chunkSize)) {
             for (long i = 0; i < chunks; i++) {
                 int len = FixedIndex.chunkLength(size, chunkSize, i);
                 Digest baseDigest = null;
                 if (source.isZeroChunk(i)) {
                     stats.zeroBytes.add(len);
                     stats.holeBytes.add(len);
-                    window.add(CompletableFuture.completedFuture(Digest.ZERO));
+                    window.addDone(Digest.ZERO);
                 } else if (trustClean && base != null && i < base.chunkCount() && source.isClean(i)
                         && !baseBad.contains(baseDigest = base.digest(i))) {
                     if (baseDigest.isZero()) {
@@ -98,7 +78,7 @@ final class DiskBackup {
                     } else {
                         stats.reusedBytes.add(len);
                     }
-                    window.add(CompletableFuture.completedFuture(baseDigest));
+                    window.addDone(baseDigest);
                 } else {
                     byte[] buf = new byte[chunkSize];
                     int n = source.readChunk(i, buf);
@@ -108,23 +88,17 @@ final class DiskBackup {
                     stats.readBytes.add(n);
                     Digest compareWith = baseDigest != null ? baseDigest
                             : base != null && i < base.chunkCount() ? base.digest(i) : null;
-                    window.add(pool.submit(() -> process(codec.get(), buf, n, compareWith, baseBad, stats)));
+                    window.submit(() -> process(window.codec(), buf, n, compareWith, baseBad, stats));
                 }
-                while (window.size() > 2 * workers) {
-                    index.append(await(window.poll()));
+                while (window.full()) {
+                    index.append(window.takeOldest());
                 }
                 progress.accept(len);
             }
             while (!window.isEmpty()) {
-                index.append(await(window.poll()));
+                index.append(window.takeOldest());
             }
             return index.finish();
-        } finally {
-            window.forEach(f -> f.cancel(true));
-            pool.shutdownNow();
-            synchronized (codecs) {
-                codecs.forEach(ChunkCodec::close);
-            }
         }
     }
 
@@ -158,21 +132,4 @@ final class DiskBackup {
         return d;
     }
 
-    private static Digest await(Future<Digest> f) throws IOException {
-        try {
-            return f.get();
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IOException(c);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("backup interrupted");
-        }
-    }
 }

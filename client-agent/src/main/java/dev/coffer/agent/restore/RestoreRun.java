@@ -1,6 +1,6 @@
 package dev.coffer.agent.restore;
 
-import dev.coffer.chunker.ChunkCodec;
+import dev.coffer.agent.backup.ChunkWorkers;
 import dev.coffer.chunker.CryptConfig;
 import dev.coffer.chunker.Digest;
 import dev.coffer.chunker.FixedIndexReader;
@@ -11,13 +11,7 @@ import dev.coffer.store.api.StoreClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 
@@ -106,21 +100,8 @@ public final class RestoreRun {
         LongAdder written = new LongAdder();
         long zero = 0;
         workers = Math.max(1, Math.min(workers, dev.coffer.agent.backup.InFlight.chunks(index.chunkSize()) / 2));
-        List<ChunkCodec> codecs = new ArrayList<>();
-        ThreadLocal<ChunkCodec> codec = ThreadLocal.withInitial(() -> {
-            ChunkCodec c = ChunkCodec.create(crypt);
-            synchronized (codecs) {
-                codecs.add(c);
-            }
-            return c;
-        });
-        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "coffer-restore");
-            t.setDaemon(true);
-            return t;
-        });
-        ArrayDeque<Future<?>> window = new ArrayDeque<>();
-        try {
+        ChunkWorkers<Void> window = new ChunkWorkers<>(crypt, workers, 2 * workers, "coffer-restore");
+        try (window) {
             for (long i = 0; i < index.chunkCount(); i++) {
                 Digest d = index.digest(i);
                 int len = index.chunkLength(i);
@@ -131,11 +112,11 @@ public final class RestoreRun {
                     progress.accept(len);
                     continue;
                 }
-                window.add(pool.submit(() -> {
+                window.submit(() -> {
                     byte[] blob = client.readChunk(reader, d);
                     byte[] plain;
                     try {
-                        plain = codec.get().decode(blob, d, len);
+                        plain = window.codec().decode(blob, d, len);
                     } catch (FormatException e) {
                         throw new IOException("chunk " + d.hex() + " at offset " + offset + " of disk " + diskName
                                 + " is damaged: " + e.getMessage(), e);
@@ -144,39 +125,16 @@ public final class RestoreRun {
                     written.add(len);
                     progress.accept(len);
                     return null;
-                }));
-                while (window.size() > 2 * workers) {
-                    await(window.poll());
+                });
+                while (window.full()) {
+                    window.takeOldest();
                 }
             }
             while (!window.isEmpty()) {
-                await(window.poll());
+                window.takeOldest();
             }
             return new DiskResult(diskName, written.sum(), zero);
-        } finally {
-            window.forEach(f -> f.cancel(true));
-            pool.shutdownNow();
-            synchronized (codecs) {
-                codecs.forEach(ChunkCodec::close);
-            }
         }
     }
 
-    private static void await(Future<?> f) throws IOException {
-        try {
-            f.get();
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IOException(c);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("restore interrupted");
-        }
-    }
 }

@@ -122,11 +122,7 @@ final class BackupRoutes {
 
     private void chunk(RoutingContext ctx) {
         DatastoreService ds = api.datastore(ctx);
-        String hex = ctx.pathParam("digest");
-        if (!Digest.isValidHex(hex)) {
-            throw Errors.badRequest("bad-digest", "'" + Names.printable(hex) + "' is not a digest (64 lowercase hex)");
-        }
-        Digest d = Digest.parse(hex);
+        Digest d = HttpApi.digestParam(ctx);
         int size = intParam(ctx, "size");
         byte[] blob = HttpApi.body(ctx);
         api.blocking(ctx, () -> session(ctx, ds).uploadChunk(d, blob, size), outcome -> {

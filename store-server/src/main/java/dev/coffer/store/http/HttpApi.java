@@ -107,6 +107,15 @@ public final class HttpApi {
         return ns == null || ns.isEmpty() ? null : Names.namespace(ns);
     }
 
+    /** The {@code :digest} path parameter: exactly 64 lowercase hex characters, else 400. */
+    static dev.coffer.chunker.Digest digestParam(RoutingContext ctx) {
+        String hex = ctx.pathParam("digest");
+        if (!dev.coffer.chunker.Digest.isValidHex(hex)) {
+            throw Errors.badRequest("bad-digest", "'" + Names.printable(hex) + "' is not a digest (64 lowercase hex)");
+        }
+        return dev.coffer.chunker.Digest.parse(hex);
+    }
+
     static SnapshotId snapshotParam(RoutingContext ctx) {
         String s = ctx.queryParams().get("snapshot");
         if (s == null) {

@@ -163,11 +163,7 @@ final class ReadRoutes {
 
     private void readChunk(RoutingContext ctx) {
         DatastoreService ds = api.datastore(ctx);
-        String hex = ctx.pathParam("digest");
-        if (!Digest.isValidHex(hex)) {
-            throw Errors.badRequest("bad-digest", "'" + Names.printable(hex) + "' is not a digest (64 lowercase hex)");
-        }
-        Digest d = Digest.parse(hex);
+        Digest d = HttpApi.digestParam(ctx);
         api.blocking(ctx, () -> reader(ctx, ds).chunk(d), blob -> {
             api.metrics.chunksServed.increment();
             api.metrics.bytesServed.add(blob.length);
