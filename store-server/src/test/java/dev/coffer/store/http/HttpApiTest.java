@@ -223,6 +223,18 @@ final class HttpApiTest {
     // ---- transport
 
     @Test
+    void shouldSpeakHttp2WhenTheClientOffersIt() throws Exception {
+        java.net.http.HttpClient h2 = java.net.http.HttpClient.newBuilder().sslContext(f.tls)
+                .version(java.net.http.HttpClient.Version.HTTP_2).build();
+        java.net.http.HttpResponse<String> r = h2.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(f.server.url() + "/api/v1/datastores"))
+                .header("Authorization", "Bearer " + f.admin).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.version()).isEqualTo(java.net.http.HttpClient.Version.HTTP_2);
+        assertThat(r.body()).contains("\"chunk_size\"");
+    }
+
+    @Test
     void shouldRefusePlainHttpOnANonLoopbackAddress() {
         Map<String, StoreServer.DatastoreSpec> ds = Map.of("default",
                 new StoreServer.DatastoreSpec(dir.resolve("plain-ds"), DatastoreOptions.DEFAULT.withChunkSize(ApiFixture.CHUNK)));
