@@ -63,6 +63,7 @@ final class DiskBackup {
         long size = source.size();
         long chunks = FixedIndex.chunkCount(size, chunkSize);
         ChunkWorkers<Digest> window = new ChunkWorkers<>(crypt, workers, 2 * workers, "coffer-backup");
+        ChunkBuffers buffers = new ChunkBuffers(chunkSize, 2 * workers + 1);
         try (window; FixedIndexWriter index = FixedIndexWriter.create(indexOut, UUID.randomUUID(), Instant.now(), size, chunkSize)) {
             for (long i = 0; i < chunks; i++) {
                 int len = FixedIndex.chunkLength(size, chunkSize, i);
@@ -80,7 +81,7 @@ final class DiskBackup {
                     }
                     window.addDone(baseDigest);
                 } else {
-                    byte[] buf = new byte[chunkSize];
+                    byte[] buf = buffers.take();
                     int n = source.readChunk(i, buf);
                     if (n != len) {
                         throw new IOException("read " + n + " bytes of chunk " + i + " where " + len + " were expected");
@@ -88,7 +89,13 @@ final class DiskBackup {
                     stats.readBytes.add(n);
                     Digest compareWith = baseDigest != null ? baseDigest
                             : base != null && i < base.chunkCount() ? base.digest(i) : null;
-                    window.submit(() -> process(window.codec(), buf, n, compareWith, baseBad, stats));
+                    window.submit(() -> {
+                        try {
+                            return process(window.codec(), buf, n, compareWith, baseBad, stats);
+                        } finally {
+                            buffers.give(buf);
+                        }
+                    });
                 }
                 while (window.full()) {
                     index.append(window.takeOldest());
