@@ -94,6 +94,16 @@ final class FileBackupIT {
         Path out = work.resolve("m2.out");
         ok(admin, "restore", s.get("snapshot").asText(), "--disk", "data", "--to", "file:" + out);
         assertThat(Images.sha256(out)).isEqualTo(Images.sha256(b));
+        Path all = work.resolve("all");
+        JsonNode restoredAll = ok(admin, "restore", s.get("snapshot").asText(), "--all", "--to-dir", all.toString(), "--verify",
+                "--json").json();
+        assertThat(restoredAll.get("disks")).extracting(x -> x.get("verified").asBoolean()).containsExactly(true, true);
+        assertThat(Images.sha256(all.resolve("root.raw"))).isEqualTo(Images.sha256(a));
+        assertThat(Images.sha256(all.resolve("data.raw"))).isEqualTo(Images.sha256(b));
+        assertThat(all.resolve("domain.xml")).hasContent("<domain><name>m</name></domain>");
+        CofferProcess.Run again = run(admin, "restore", s.get("snapshot").asText(), "--all", "--to-dir", all.toString());
+        assertThat(again.code()).isEqualTo(1);
+        assertThat(again.err()).contains("--overwrite");
         CofferProcess.Run noDisk = run(admin, "restore", s.get("snapshot").asText(), "--to", "file:" + work.resolve("x"));
         assertThat(noDisk.code()).isEqualTo(1);
         assertThat(noDisk.err()).contains("has 2 disks; choose one with --disk (root, data)");
@@ -112,8 +122,12 @@ final class FileBackupIT {
         assertThat(s.get("crypt").asText()).isEqualTo("encrypt");
 
         Path out = work.resolve("e.out");
-        ok(env, "restore", r.get("snapshot").asText(), "--to", "file:" + out);
+        ok(env, "restore", r.get("snapshot").asText(), "--to", "file:" + out, "--verify");
         assertThat(Images.sha256(out)).isEqualTo(Images.sha256(img));
+
+        CofferProcess.Run withConfig = run(env, "backup", "vm/3", "--source", "file:" + img, "--config", key.toString());
+        assertThat(withConfig.code()).isEqualTo(1);
+        assertThat(withConfig.err()).contains("--config with an encrypted backup is not supported yet");
 
         CofferProcess.Run noKey = run(admin, "restore", r.get("snapshot").asText(), "--to", "file:" + work.resolve("e2"));
         assertThat(noKey.code()).isEqualTo(1);

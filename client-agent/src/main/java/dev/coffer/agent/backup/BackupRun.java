@@ -65,6 +65,11 @@ public final class BackupRun {
     public static Result run(StoreClient client, GroupId group, Instant time, List<DiskSpec> disks, List<Path> configFiles,
             CryptConfig crypt, int workers, Path workDir, String createdBy, LongConsumer progress) throws IOException {
         long started = System.nanoTime();
+        if (crypt != null && !configFiles.isEmpty()) {
+            // the store must never see plaintext of an encrypted backup; config files are not encrypted yet
+            throw new IllegalArgumentException("--config with an encrypted backup is not supported yet: the config files"
+                    + " would reach the store unencrypted; back them up without COFFER_KEYFILE or leave them out");
+        }
         Set<String> names = new HashSet<>();
         for (DiskSpec d : disks) {
             Names.item(d.name());

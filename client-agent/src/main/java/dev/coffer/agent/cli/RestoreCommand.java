@@ -2,16 +2,28 @@ package dev.coffer.agent.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.agent.nbd.NbdUri;
+import dev.coffer.agent.restore.FileRestoreTarget;
+import dev.coffer.agent.restore.NbdRestoreTarget;
 import dev.coffer.agent.restore.RestoreRun;
+import dev.coffer.agent.restore.RestoreTarget;
 import dev.coffer.chunker.CryptConfig;
+import dev.coffer.chunker.Digest;
+import dev.coffer.chunker.Manifest;
 import dev.coffer.chunker.ManifestDisk;
+import dev.coffer.chunker.ManifestFile;
 import dev.coffer.chunker.SnapshotId;
 import dev.coffer.store.api.StoreClient;
 import dev.coffer.store.api.Wire;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,11 +31,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code coffer restore SNAPSHOT --disk NAME --to file:/path}: one disk back into a file or block device. */
+/**
+ * {@code coffer restore SNAPSHOT --disk NAME --to URI} (one disk into a file, block device or NBD
+ * export) or {@code --all --to-dir DIR} (every disk and the config files).
+ */
 @Command(name = "restore", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Restores one disk of a restore point into a file (written sparse), a block device or an NBD export.",
+        description = {"Restores one disk of a restore point into a file (written sparse), a block device or an NBD export, "
+                + "or with --all every disk and the config files into a directory.",
             "Every chunk is verified against its digest before it is written; a damaged chunk stops the restore "
-                + "naming the chunk and offset."})
+                + "naming the chunk and offset. --verify reads the target back afterwards and checks it again."})
 public final class RestoreCommand implements Callable<Integer> {
 
     @Spec
@@ -32,15 +48,40 @@ public final class RestoreCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "SNAPSHOT", description = "The restore point, such as vm/101/2026-11-22T10:00:00Z.")
     String snapshot;
 
-    @Option(names = "--disk", paramLabel = "NAME", description = "The disk to restore (default: the only disk).")
-    String disk;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Where where;
 
-    @Option(names = "--to", paramLabel = "URI", required = true,
-            description = "The target: file:/path (a new file, or a block device), or an NBD export: nbd+unix:///EXPORT?socket=PATH, nbd://HOST:PORT/EXPORT.")
-    String to;
+    static final class Where {
+        @ArgGroup(exclusive = false)
+        One one;
 
-    @Option(names = "--overwrite", description = "Allow writing over an existing non-empty file.")
+        @ArgGroup(exclusive = false)
+        All all;
+    }
+
+    static final class One {
+        @Option(names = "--disk", paramLabel = "NAME", description = "The disk to restore (default: the only disk).")
+        String disk;
+
+        @Option(names = "--to", paramLabel = "URI", required = true,
+                description = "The target: file:/path (a new file, or a block device), or an NBD export: "
+                        + "nbd+unix:///EXPORT?socket=PATH, nbd://HOST:PORT/EXPORT.")
+        String to;
+    }
+
+    static final class All {
+        @Option(names = "--all", required = true, description = "Restore every disk (as DIR/<disk>.raw) and every config file.")
+        boolean all;
+
+        @Option(names = "--to-dir", paramLabel = "DIR", required = true, description = "The directory for --all (created if missing).")
+        Path dir;
+    }
+
+    @Option(names = "--overwrite", description = "Allow writing over existing non-empty files.")
     boolean overwrite;
+
+    @Option(names = "--verify", description = "Read each target back afterwards and compare every chunk's digest.")
+    boolean verify;
 
     @Option(names = "--workers", paramLabel = "N", description = "Chunks fetched in parallel (default: max(4, cores)).")
     Integer workers;
@@ -57,48 +98,105 @@ public final class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SnapshotId id = SnapshotId.parsePath(snapshot);
-        boolean nbd = to.startsWith("nbd:") || to.startsWith("nbd+unix:");
-        dev.coffer.agent.nbd.NbdUri nbdUri = nbd ? dev.coffer.agent.nbd.NbdUri.parse(to) : null;
-        Path target = nbd ? null : Sources.filePath(to);
         CryptConfig crypt = key.load();
         int n = workers != null ? workers : Math.max(4, Runtime.getRuntime().availableProcessors());
+        List<RestoreRun.DiskResult> results = new ArrayList<>();
+        List<String> files = new ArrayList<>();
+        double seconds = 0;
         try (StoreClient client = store.connect(n + 2)) {
-            var manifest = RestoreRun.manifest(client, id.path(), crypt);
-            String name = disk;
-            if (name == null) {
-                if (manifest.disks().size() != 1) {
-                    throw new IllegalArgumentException("restore point " + id + " has " + manifest.disks().size()
-                            + " disks; choose one with --disk (" + String.join(", ", manifest.disks().stream().map(ManifestDisk::name).toList()) + ")");
+            Manifest manifest = RestoreRun.manifest(client, id.path(), crypt);
+            List<String[]> jobs = new ArrayList<>(); // disk name, target URI
+            if (where.all != null) {
+                Files.createDirectories(where.all.dir);
+                for (ManifestDisk d : manifest.disks()) {
+                    jobs.add(new String[] {d.name(), "file:" + where.all.dir.resolve(d.name() + ".raw")});
                 }
-                name = manifest.disks().getFirst().name();
+            } else {
+                String name = where.one.disk;
+                if (name == null) {
+                    if (manifest.disks().size() != 1) {
+                        throw new IllegalArgumentException("restore point " + id + " has " + manifest.disks().size()
+                                + " disks; choose one with --disk (" + String.join(", ",
+                                manifest.disks().stream().map(ManifestDisk::name).toList()) + ") or restore all with --all --to-dir DIR");
+                    }
+                    name = manifest.disks().getFirst().name();
+                }
+                jobs.add(new String[] {name, where.one.to});
             }
-            String chosen = name;
-            long size = manifest.disks().stream().filter(d -> d.name().equals(chosen)).mapToLong(ManifestDisk::size).findFirst().orElse(0);
             Path work = Files.createTempDirectory("coffer-restore-");
-            RestoreRun.Result r;
-            try (ProgressLine progress = new ProgressLine("restore " + name, size)) {
-                r = nbd ? RestoreRun.run(client, id.path(), name, size2 -> dev.coffer.agent.restore.NbdRestoreTarget.open(nbdUri, size2),
-                        crypt, n, work, progress)
-                        : RestoreRun.run(client, id.path(), name, target, overwrite, crypt, n, work, progress);
+            try {
+                for (String[] job : jobs) {
+                    long size = manifest.disks().stream().filter(d -> d.name().equals(job[0])).mapToLong(ManifestDisk::size)
+                            .findFirst().orElse(0);
+                    try (ProgressLine progress = new ProgressLine("restore " + job[0], size)) {
+                        RestoreRun.Result r = RestoreRun.run(client, id.path(), job[0], opener(job[1]), crypt, n, work, verify, progress);
+                        results.addAll(r.disks());
+                        seconds += r.durationS();
+                    }
+                }
             } finally {
                 Files.deleteIfExists(work);
             }
-            PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                ObjectNode o = Wire.mapper().createObjectNode();
-                o.put("snapshot", r.snapshot());
-                ArrayNode disks = o.putArray("disks");
-                r.disks().forEach(d -> disks.add(Wire.mapper().valueToTree(d)));
-                o.put("duration_s", Math.round(r.durationS() * 1000) / 1000.0);
-                out.println(o);
-            } else {
-                for (RestoreRun.DiskResult d : r.disks()) {
-                    out.printf("restored %s of %s to %s in %.1f s: %s written, %s zero%n", d.name(), r.snapshot(), to,
-                            r.durationS(), ProgressLine.human(d.writtenBytes()), ProgressLine.human(d.zeroBytes()));
+            if (where.all != null) {
+                for (ManifestFile f : manifest.files()) {
+                    files.add(restoreFile(client, id, f, where.all.dir.resolve(f.name())));
                 }
             }
-            out.flush();
         }
+        print(id, results, files, seconds);
         return 0;
+    }
+
+    private RestoreTarget.Opener opener(String uri) {
+        if (uri.startsWith("nbd:") || uri.startsWith("nbd+unix:")) {
+            NbdUri nbd = NbdUri.parse(uri);
+            return size -> NbdRestoreTarget.open(nbd, size);
+        }
+        Path path = Sources.filePath(uri);
+        return size -> FileRestoreTarget.open(path, size, overwrite);
+    }
+
+    /** A config file: fetched, checked against the manifest's checksum, written. */
+    private String restoreFile(StoreClient client, SnapshotId id, ManifestFile f, Path to) throws Exception {
+        byte[] bytes = client.snapshotFile(id.path(), f.name());
+        Digest sum = Digest.of(MessageDigest.getInstance("SHA-256").digest(bytes));
+        if (bytes.length != f.size() || !sum.equals(f.checksum())) {
+            throw new IOException("config file " + f.name() + " of " + id + " does not match its manifest checksum: it is damaged");
+        }
+        if (Files.exists(to) && Files.size(to) > 0 && !overwrite) {
+            throw new IOException(to + " exists; pass --overwrite to replace it");
+        }
+        dev.coffer.chunker.AtomicFiles.replace(to, bytes);
+        return to.toString();
+    }
+
+    private void print(SnapshotId id, List<RestoreRun.DiskResult> disks, List<String> files, double seconds) {
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectNode o = Wire.mapper().createObjectNode();
+            o.put("snapshot", id.path());
+            ArrayNode arr = o.putArray("disks");
+            disks.forEach(d -> {
+                ObjectNode dn = Wire.mapper().valueToTree(d);
+                if (d.verified() == null) {
+                    dn.remove("verified");
+                }
+                arr.add(dn);
+            });
+            if (!files.isEmpty()) {
+                ArrayNode fa = o.putArray("files");
+                files.forEach(fa::add);
+            }
+            o.put("duration_s", Math.round(seconds * 1000) / 1000.0);
+            out.println(o);
+        } else {
+            for (RestoreRun.DiskResult d : disks) {
+                out.printf("restored disk %s of %s: %s written, %s zero%s%n", d.name(), id, ProgressLine.human(d.writtenBytes()),
+                        ProgressLine.human(d.zeroBytes()), Boolean.TRUE.equals(d.verified()) ? ", verified by reading it back" : "");
+            }
+            files.forEach(f -> out.println("restored config file " + f));
+            out.printf("in %.1f s%n", seconds);
+        }
+        out.flush();
     }
 }

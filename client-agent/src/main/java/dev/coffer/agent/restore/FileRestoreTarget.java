@@ -39,6 +39,18 @@ public final class FileRestoreTarget implements RestoreTarget {
     }
 
     @Override
+    public void read(long offset, byte[] buf, int len) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(target.path(), java.nio.file.StandardOpenOption.READ)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf, 0, len);
+            while (b.hasRemaining()) {
+                if (ch.read(b, offset + b.position()) < 0) {
+                    throw new java.io.EOFException(target.path() + " ends before offset " + (offset + b.position()));
+                }
+            }
+        }
+    }
+
+    @Override
     public String describe() {
         return target.path().toString();
     }

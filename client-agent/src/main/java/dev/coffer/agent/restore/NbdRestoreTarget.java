@@ -111,6 +111,11 @@ public final class NbdRestoreTarget implements RestoreTarget {
     }
 
     @Override
+    public void read(long offset, byte[] buf, int len) throws IOException {
+        client.read(offset, buf, 0, len);
+    }
+
+    @Override
     public String describe() {
         return client.uri().toString();
     }

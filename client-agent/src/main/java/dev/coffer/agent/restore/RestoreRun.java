@@ -28,8 +28,8 @@ import java.util.function.LongConsumer;
  */
 public final class RestoreRun {
 
-    /** What was written, in the shape of {@code coffer restore --json}. */
-    public record DiskResult(String name, long writtenBytes, long zeroBytes) {}
+    /** What was written, in the shape of {@code coffer restore --json}; {@code verified} only with --verify. */
+    public record DiskResult(String name, long writtenBytes, long zeroBytes, Boolean verified) {}
 
     public record Result(String snapshot, List<DiskResult> disks, double durationS) {}
 
@@ -58,12 +58,13 @@ public final class RestoreRun {
      */
     public static Result run(StoreClient client, String snapshot, String diskName, Path to, boolean overwrite, CryptConfig crypt,
             int workers, Path workDir, LongConsumer progress) throws IOException {
-        return run(client, snapshot, diskName, size -> FileRestoreTarget.open(to, size, overwrite), crypt, workers, workDir, progress);
+        return run(client, snapshot, diskName, size -> FileRestoreTarget.open(to, size, overwrite), crypt, workers, workDir, false,
+                progress);
     }
 
     /** Restores disk {@code diskName} of {@code snapshot} to the target {@code opener} opens for the disk's size. */
     public static Result run(StoreClient client, String snapshot, String diskName, RestoreTarget.Opener opener, CryptConfig crypt,
-            int workers, Path workDir, LongConsumer progress) throws IOException {
+            int workers, Path workDir, boolean verify, LongConsumer progress) throws IOException {
         long started = System.nanoTime();
         Manifest m = manifest(client, snapshot, crypt);
         ManifestDisk disk = m.disks().stream().filter(d -> d.name().equals(diskName)).findFirst()
@@ -81,6 +82,10 @@ public final class RestoreRun {
                 try (RestoreTarget target = opener.open(disk.size())) {
                     DiskResult r = write(client, reader, index, target, crypt, workers, diskName, progress);
                     target.flush();
+                    if (verify) {
+                        verify(index, target, crypt, diskName);
+                        r = new DiskResult(r.name(), r.writtenBytes(), r.zeroBytes(), true);
+                    }
                     return new Result(snapshot, List.of(r), (System.nanoTime() - started) / 1e9);
                 } finally {
                     try {
@@ -92,6 +97,27 @@ public final class RestoreRun {
             }
         } finally {
             Files.deleteIfExists(indexFile);
+        }
+    }
+
+    /**
+     * Reads the target back and checks every chunk's digest against the index: proof that what
+     * the target now holds is the restore point, whatever the target's cache or driver did.
+     */
+    static void verify(FixedIndexReader index, RestoreTarget target, CryptConfig crypt, String diskName) throws IOException {
+        byte[] buf = new byte[index.chunkSize()];
+        try (dev.coffer.chunker.ChunkCodec codec = dev.coffer.chunker.ChunkCodec.create(crypt)) {
+            for (long i = 0; i < index.chunkCount(); i++) {
+                int len = index.chunkLength(i);
+                long offset = i * index.chunkSize();
+                target.read(offset, buf, len);
+                Digest want = index.digest(i);
+                Digest got = codec.digest(buf, 0, len);
+                if (!got.equals(want)) {
+                    throw new IOException("verify failed: disk " + diskName + " on " + target.describe() + " at offset " + offset
+                            + " holds chunk " + got.shortHex() + ", the restore point has " + want.shortHex());
+                }
+            }
         }
     }
 
@@ -133,7 +159,7 @@ public final class RestoreRun {
             while (!window.isEmpty()) {
                 window.takeOldest();
             }
-            return new DiskResult(diskName, written.sum(), zero);
+            return new DiskResult(diskName, written.sum(), zero, null);
         }
     }
 

@@ -25,6 +25,9 @@ public interface RestoreTarget extends AutoCloseable {
     /** Makes everything written durable. */
     void flush() throws IOException;
 
+    /** Reads {@code len} bytes at {@code offset} back (for {@code --verify}). */
+    void read(long offset, byte[] buf, int len) throws IOException;
+
     /** For messages: the path or URI. */
     String describe();
 
