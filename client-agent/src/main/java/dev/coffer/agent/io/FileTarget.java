@@ -102,7 +102,7 @@ public final class FileTarget implements AutoCloseable {
         long existing = Files.size(path);
         if (existing > 0 && !overwrite) {
             throw new FileAlreadyExistsException(path.toString(), null, "it holds " + existing
-                    + " bytes; a restore replaces an existing file only when told to overwrite it");
+                    + " bytes; a restore replaces an existing file only when told to overwrite it (--overwrite)");
         }
         try (RandomAccessFile raf = new RandomAccessFile(path.toFile(), "rw")) {
             raf.setLength(0); // drop every block, so the whole disk starts as one hole
