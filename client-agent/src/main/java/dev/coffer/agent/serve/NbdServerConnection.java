@@ -289,8 +289,7 @@ final class NbdServerConnection implements Runnable {
                 } else if (type == NbdCommand.TRIM.code() || type == NbdCommand.WRITE_ZEROES.code()) {
                     error(cookie, NbdErrno.EPERM, "the export is read-only");
                 } else if (type == NbdCommand.DISC.code()) {
-                    inFlight.acquireUninterruptibly(MAX_IN_FLIGHT); // answer what is in flight, then close
-                    return;
+                    return; // the finally below answers what is in flight, then the connection closes
                 } else if (type == NbdCommand.FLUSH.code()) {
                     simple(cookie, 0); // nothing is ever written
                 } else if (type == NbdCommand.READ.code() || type == NbdCommand.BLOCK_STATUS.code()) {
@@ -323,7 +322,8 @@ final class NbdServerConnection implements Runnable {
                 }
             }
         } finally {
-            inFlight.acquireUninterruptibly(MAX_IN_FLIGHT);
+            inFlight.acquireUninterruptibly(MAX_IN_FLIGHT); // every request in flight has been answered
+            inFlight.release(MAX_IN_FLIGHT);
         }
     }
 
