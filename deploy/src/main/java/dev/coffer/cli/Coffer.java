@@ -4,6 +4,7 @@ import dev.coffer.agent.cli.BackupCommand;
 import dev.coffer.agent.cli.BenchCommand;
 import dev.coffer.agent.cli.KeyCommand;
 import dev.coffer.agent.cli.RestoreCommand;
+import dev.coffer.agent.cli.ServeCommand;
 import dev.coffer.agent.cli.SnapshotsCommand;
 import dev.coffer.agent.cli.TokenCommand;
 import dev.coffer.store.cli.ServerCommand;
@@ -35,7 +36,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "coffer", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
         versionProvider = CofferVersion.class,
         description = "Incremental-forever, deduplicating backup for QEMU/KVM virtual machines.",
-        subcommands = {QuickstartCommand.class, ServerCommand.class, BackupCommand.class, SnapshotsCommand.class, RestoreCommand.class,
+        subcommands = {QuickstartCommand.class, ServerCommand.class, BackupCommand.class, SnapshotsCommand.class, RestoreCommand.class, ServeCommand.class,
             TokenCommand.class, KeyCommand.class, BenchCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad usage. Set COFFER_DEBUG=1 or --debug for stack traces."})
 public final class Coffer implements Callable<Integer> {

@@ -16,17 +16,17 @@ package dev.coffer.agent.nbd;
 public record ExportInfo(String name, long size, int flags, int minimumBlock, int preferredBlock,
         int maximumPayload) {
 
-    static final int HAS_FLAGS = 0x1;
-    static final int READ_ONLY = 0x2;
-    static final int SEND_FLUSH = 0x4;
-    static final int SEND_FUA = 0x8;
-    static final int ROTATIONAL = 0x10;
-    static final int SEND_TRIM = 0x20;
-    static final int SEND_WRITE_ZEROES = 0x40;
-    static final int SEND_DF = 0x80;
-    static final int CAN_MULTI_CONN = 0x100;
-    static final int SEND_CACHE = 0x400;
-    static final int SEND_FAST_ZERO = 0x800;
+    public static final int HAS_FLAGS = 0x1;
+    public static final int READ_ONLY = 0x2;
+    public static final int SEND_FLUSH = 0x4;
+    public static final int SEND_FUA = 0x8;
+    public static final int ROTATIONAL = 0x10;
+    public static final int SEND_TRIM = 0x20;
+    public static final int SEND_WRITE_ZEROES = 0x40;
+    public static final int SEND_DF = 0x80;
+    public static final int CAN_MULTI_CONN = 0x100;
+    public static final int SEND_CACHE = 0x400;
+    public static final int SEND_FAST_ZERO = 0x800;
 
     /** Rejects limits that break the spec's rules (powers of two, min ≤ preferred ≤ max). */
     public ExportInfo {

@@ -27,7 +27,7 @@ public enum NbdCommand {
     }
 
     /** The value of the request's type field. */
-    int code() {
+    public int code() {
         return code;
     }
 }

@@ -6,11 +6,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
 /** Exact-length reads and writes on a blocking channel; a short read at end of stream is an error. */
-final class Wire {
+public final class Wire {
 
     private Wire() {}
 
-    static void readFully(SocketChannel channel, ByteBuffer buffer) throws IOException {
+    public static void readFully(SocketChannel channel, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
             if (channel.read(buffer) < 0) {
                 throw new EOFException("server closed the connection (" + buffer.remaining()
@@ -19,7 +19,7 @@ final class Wire {
         }
     }
 
-    static void writeFully(SocketChannel channel, ByteBuffer... buffers) throws IOException {
+    public static void writeFully(SocketChannel channel, ByteBuffer... buffers) throws IOException {
         long left = 0;
         for (ByteBuffer b : buffers) {
             left += b.remaining();
@@ -30,7 +30,7 @@ final class Wire {
     }
 
     /** Reads and drops {@code n} bytes using {@code scratch} (its content is overwritten). */
-    static void skip(SocketChannel channel, long n, ByteBuffer scratch) throws IOException {
+    public static void skip(SocketChannel channel, long n, ByteBuffer scratch) throws IOException {
         while (n > 0) {
             scratch.clear().limit((int) Math.min(scratch.capacity(), n));
             readFully(channel, scratch);
