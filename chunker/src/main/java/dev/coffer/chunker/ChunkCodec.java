@@ -195,6 +195,26 @@ public final class ChunkCodec implements AutoCloseable {
      *     or tampered ciphertext, corrupt zstd frame, size or digest mismatch
      */
     public byte[] decode(byte[] blob, Digest expected, int expectedLength) throws FormatException {
+        return decodeTo(blob, expected, expectedLength, null);
+    }
+
+    /**
+     * Like {@link #decode}, but writes the plaintext into {@code out[0, expectedLength)} instead of a
+     * new array, so a caller that decodes chunk after chunk (a restore worker, the store's upload
+     * check) reuses one buffer. The same checks run in the same order; when one fails, {@code out}
+     * may hold part of the rejected chunk.
+     *
+     * @param out at least {@code expectedLength} bytes
+     */
+    public void decodeInto(byte[] blob, Digest expected, int expectedLength, byte[] out) throws FormatException {
+        if (expectedLength <= FileFormats.MAX_CHUNK_SIZE && out.length < expectedLength) {
+            throw new IllegalArgumentException("output buffer of " + out.length + " bytes is shorter than the chunk (" + expectedLength + ")");
+        }
+        decodeTo(blob, expected, expectedLength, out);
+    }
+
+    /** Decodes into {@code out} when given, else into a fresh array (or the decrypted payload itself); returns the array. */
+    private byte[] decodeTo(byte[] blob, Digest expected, int expectedLength, byte[] out) throws FormatException {
         String where = "chunk " + expected.shortHex();
         if (expectedLength <= 0 || expectedLength > FileFormats.MAX_CHUNK_SIZE) {
             throw new IllegalArgumentException("chunk length " + expectedLength + " outside 1.." + FileFormats.MAX_CHUNK_SIZE);
@@ -210,16 +230,21 @@ public final class ChunkCodec implements AutoCloseable {
         }
         byte[] plain;
         if (kind.compressed()) {
-            plain = decompress(payload, payloadOff, payloadLen, expectedLength, where);
+            plain = decompress(payload, payloadOff, payloadLen, expectedLength, where, out);
         } else {
             if (payloadLen != expectedLength) {
                 throw new FormatException.SizeMismatch(where, "chunk is " + payloadLen
                         + " bytes, expected " + expectedLength);
             }
-            plain = payloadOff == 0 && payload.length == payloadLen
-                    ? payload : java.util.Arrays.copyOfRange(payload, payloadOff, payloadOff + payloadLen);
+            if (out != null) {
+                System.arraycopy(payload, payloadOff, out, 0, payloadLen);
+                plain = out;
+            } else {
+                plain = payloadOff == 0 && payload.length == payloadLen
+                        ? payload : java.util.Arrays.copyOfRange(payload, payloadOff, payloadOff + payloadLen);
+            }
         }
-        Digest actual = digester.digest(plain, 0, plain.length);
+        Digest actual = digester.digest(plain, 0, expectedLength);
         if (!actual.equals(expected)) {
             throw new FormatException.DigestMismatch(where, "decoded chunk hashes to " + actual.shortHex()
                     + (digester.isKeyed() ? " (keyed)" : "") + ", not to its name");
@@ -260,7 +285,7 @@ public final class ChunkCodec implements AutoCloseable {
         }
     }
 
-    private byte[] decompress(byte[] src, int off, int len, int expectedLength, String where) throws FormatException {
+    private byte[] decompress(byte[] src, int off, int len, int expectedLength, String where, byte[] dest) throws FormatException {
         // a zstd frame starts with a 4-byte magic and a header of at least 2 bytes; zstd-jni's
         // header parser indexes past the end of shorter input (found by ChunkCodecPropertyTest)
         if (len < 6) {
@@ -275,7 +300,7 @@ public final class ChunkCodec implements AutoCloseable {
             throw new FormatException.SizeMismatch(where, "zstd frame holds " + declared
                     + " bytes, expected " + expectedLength);
         }
-        byte[] out = new byte[expectedLength];
+        byte[] out = dest != null ? dest : new byte[expectedLength];
         int n;
         try {
             n = zd.decompressByteArray(out, 0, expectedLength, src, off, len);

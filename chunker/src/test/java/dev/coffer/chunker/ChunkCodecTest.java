@@ -91,6 +91,26 @@ final class ChunkCodecTest {
     }
 
     @Test
+    void shouldDecodeEveryKindIntoAReusedBuffer() throws Exception {
+        int len = 65536 + 7;
+        byte[] out = new byte[FileFormats.MAX_CHUNK_SIZE];
+        try (ChunkCodec plain = ChunkCodec.create(null); ChunkCodec enc = ChunkCodec.create(KEY)) {
+            for (ChunkCodec codec : List.of(plain, enc)) {
+                for (byte[] data : List.of(TestData.text(len, 3), TestData.random(len, 4))) {
+                    byte[] blob = codec.encode(data, 0, len);
+                    Digest d = codec.digest(data, 0, len);
+                    java.util.Arrays.fill(out, (byte) 0x5a); // what a previous chunk left behind
+                    codec.decodeInto(blob, d, len, out);
+                    assertThat(java.util.Arrays.copyOf(out, len)).isEqualTo(data);
+                    Digest other = codec.digest(TestData.text(len, 5), 0, len);
+                    assertThatThrownBy(() -> codec.decodeInto(blob, other, len, out)).isInstanceOf(FormatException.DigestMismatch.class);
+                    assertThatThrownBy(() -> codec.decodeInto(blob, d, len, new byte[len - 1])).isInstanceOf(IllegalArgumentException.class);
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldKeepCompressionOnlyWhenItShrinks() throws Exception {
         try (ChunkCodec codec = ChunkCodec.create(null)) {
             byte[] random = TestData.random(65536, 1);

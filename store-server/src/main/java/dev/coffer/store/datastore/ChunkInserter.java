@@ -3,6 +3,7 @@ package dev.coffer.store.datastore;
 import dev.coffer.chunker.BlobKind;
 import dev.coffer.chunker.ChunkCodec;
 import dev.coffer.chunker.Digest;
+import dev.coffer.chunker.FileFormats;
 import dev.coffer.chunker.FormatException;
 import java.io.IOException;
 import java.util.concurrent.locks.ReentrantLock;
@@ -38,6 +39,8 @@ public final class ChunkInserter {
     private final DatastoreDb db;
     private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
     private final ThreadLocal<ChunkCodec> plainCodec = ThreadLocal.withInitial(() -> ChunkCodec.create(null));
+    /** Where each worker thread decodes uploads to check them: the plaintext is only hashed, never kept. */
+    private final ThreadLocal<byte[]> checkBuffer = ThreadLocal.withInitial(() -> new byte[FileFormats.MAX_CHUNK_SIZE]);
 
     public ChunkInserter(ChunkStore chunks, DatastoreDb db) {
         this.chunks = chunks;
@@ -73,7 +76,7 @@ public final class ChunkInserter {
                     ? "an encrypted session uploaded an unencrypted blob" : "an unencrypted session uploaded an encrypted blob");
         }
         if (!kind.encrypted()) {
-            plainCodec.get().decode(blob, digest, plainLength); // throws DigestMismatch, SizeMismatch, ...
+            plainCodec.get().decodeInto(blob, digest, plainLength, checkBuffer.get()); // throws DigestMismatch, SizeMismatch, ...
         }
         boolean verified = !kind.encrypted();
         ReentrantLock lock = lockFor(digest);

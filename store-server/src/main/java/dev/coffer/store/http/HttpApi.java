@@ -161,7 +161,77 @@ public final class HttpApi {
         return BodyHandler.create(false).setBodyLimit(BLOB_LIMIT);
     }
 
+    private static final String EXACT_BODY = "coffer.exactBody";
+
+    /**
+     * A chunk upload's body, read on the event loop straight into one array of the announced
+     * Content-Length (at most {@link #BLOB_LIMIT}; larger is 413), for {@link #body} to hand out
+     * without another copy. {@link BodyHandler} would grow its buffer from 64 KiB by doubling (six
+     * copies and as many large garbage arrays for a 4 MiB chunk) and {@link #body} would copy it once
+     * more. Without a Content-Length (chunked transfer) it falls back to {@link #blobBody()}.
+     */
+    static io.vertx.core.Handler<RoutingContext> exactBlobBody() {
+        BodyHandler fallback = blobBody();
+        return ctx -> {
+            io.vertx.core.http.HttpServerRequest req = ctx.request();
+            String cl = req.getHeader("Content-Length");
+            long n;
+            try {
+                n = cl == null ? -1 : Long.parseLong(cl.trim());
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
+            if (n < 0 || req.isEnded()) {
+                fallback.handle(ctx);
+                return;
+            }
+            if (n > BLOB_LIMIT) {
+                ctx.fail(413);
+                return;
+            }
+            byte[] out = new byte[(int) n];
+            int[] pos = {0};
+            boolean[] failed = {false};
+            req.handler(b -> {
+                if (failed[0]) {
+                    return;
+                }
+                int len = b.length();
+                if (pos[0] + len > out.length) { // more than announced: HTTP/1.1 framing forbids it, HTTP/2 could
+                    failed[0] = true;
+                    ctx.fail(413);
+                    return;
+                }
+                b.getBytes(0, len, out, pos[0]);
+                pos[0] += len;
+            });
+            req.endHandler(v -> {
+                if (failed[0]) {
+                    return;
+                }
+                if (pos[0] != out.length) {
+                    failed[0] = true;
+                    ctx.fail(400);
+                    return;
+                }
+                ctx.put(EXACT_BODY, out);
+                ctx.next();
+            });
+            req.exceptionHandler(e -> {
+                if (!failed[0]) {
+                    failed[0] = true;
+                    ctx.fail(e);
+                }
+            });
+            req.resume();
+        };
+    }
+
     static byte[] body(RoutingContext ctx) {
+        byte[] exact = ctx.get(EXACT_BODY);
+        if (exact != null) {
+            return exact;
+        }
         Buffer b = ctx.body().buffer();
         return b == null ? new byte[0] : b.getBytes();
     }

@@ -15,7 +15,9 @@ import dev.coffer.store.api.Wire;
 import dev.coffer.store.datastore.DatastoreService;
 import dev.coffer.store.datastore.ReaderSessions;
 import dev.coffer.store.datastore.StoreException;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
@@ -167,7 +169,7 @@ final class ReadRoutes {
         api.blocking(ctx, () -> reader(ctx, ds).chunk(d), blob -> {
             api.metrics.chunksServed.increment();
             api.metrics.bytesServed.add(blob.length);
-            ctx.response().putHeader("content-type", "application/octet-stream").end(Buffer.buffer(blob));
+            ctx.response().putHeader("content-type", "application/octet-stream").end(BufferInternal.buffer(Unpooled.wrappedBuffer(blob)));
         });
     }
 

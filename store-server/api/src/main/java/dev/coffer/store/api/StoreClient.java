@@ -11,6 +11,7 @@ import dev.coffer.store.api.ApiTypes.OpenReaderRequest;
 import dev.coffer.store.api.ApiTypes.OpenReaderResponse;
 import dev.coffer.store.api.ApiTypes.SnapshotInfo;
 import dev.coffer.store.api.ApiTypes.UploadResult;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -22,6 +23,7 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -153,7 +155,8 @@ public final class StoreClient implements AutoCloseable {
     public byte[] bytes(HttpMethod method, String uri, byte[] body) throws IOException {
         RequestOptions ro = new RequestOptions().setMethod(method).setURI(uri)
                 .putHeader("Authorization", "Bearer " + endpoint.token());
-        Future<Buffer> f = http.request(ro).compose(req -> (body == null ? req.send() : req.send(Buffer.buffer(body)))
+        // the body is wrapped, not copied (a chunk blob is MiBs): the caller waits for the answer, so the array cannot change while it is sent
+        Future<Buffer> f = http.request(ro).compose(req -> (body == null ? req.send() : req.send(BufferInternal.buffer(Unpooled.wrappedBuffer(body))))
                 .compose(resp -> check(resp, ro)));
         return await(f, ro).getBytes();
     }
