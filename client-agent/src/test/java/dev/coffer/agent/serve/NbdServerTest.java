@@ -120,13 +120,57 @@ final class NbdServerTest {
     }
 
     @Test
-    void shouldRefuseReadsPastTheEndAndWritesFromAClientThatIgnoresReadOnly() throws Exception {
+    void shouldRefuseReadsPastTheEnd() throws Exception {
         try (NbdClient c = NbdClient.connect(NbdUri.parse("nbd+unix:///vda?socket=" + dir.resolve("s.sock")))) {
             byte[] b = new byte[4096];
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.read(SIZE - 100, b, 0, 4096))
                     .isInstanceOf(NbdException.class).hasMessageContaining("EINVAL");
             c.read(0, b, 0, 4096); // the connection survives
             assertThat(Arrays.copyOf(b, 4096)).isEqualTo(Arrays.copyOf(image, 4096));
+        }
+    }
+
+    /**
+     * A client that ignores the read-only flag sends a WRITE anyway (ours refuses locally, so the
+     * request is written by hand): the server answers EPERM, skips the payload, keeps the
+     * connection, and the data is unchanged.
+     */
+    @Test
+    void shouldAnswerEpermToAWriteOnTheWire() throws Exception {
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("s.sock")))) {
+            java.io.DataInputStream in = new java.io.DataInputStream(java.nio.channels.Channels.newInputStream(ch));
+            java.io.DataOutputStream out = new java.io.DataOutputStream(java.nio.channels.Channels.newOutputStream(ch));
+            assertThat(in.readLong()).isEqualTo(dev.coffer.agent.nbd.NbdProtocol.NBDMAGIC);
+            assertThat(in.readLong()).isEqualTo(dev.coffer.agent.nbd.NbdProtocol.IHAVEOPT);
+            int serverFlags = in.readUnsignedShort();
+            assertThat(serverFlags & dev.coffer.agent.nbd.NbdProtocol.FLAG_NO_ZEROES).isNotZero();
+            out.writeInt(dev.coffer.agent.nbd.NbdProtocol.FLAG_FIXED_NEWSTYLE | dev.coffer.agent.nbd.NbdProtocol.FLAG_NO_ZEROES);
+            byte[] name = "vda".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            out.writeLong(dev.coffer.agent.nbd.NbdProtocol.IHAVEOPT);
+            out.writeInt(dev.coffer.agent.nbd.NbdProtocol.OPT_EXPORT_NAME);
+            out.writeInt(name.length);
+            out.write(name);
+            out.flush();
+            assertThat(in.readLong()).isEqualTo(SIZE); // export size
+            in.readUnsignedShort(); // transmission flags; no zero padding (NO_ZEROES)
+            for (int round = 0; round < 2; round++) { // twice: the connection must survive the refusal
+                out.writeInt(dev.coffer.agent.nbd.NbdProtocol.REQUEST_MAGIC);
+                out.writeShort(0); // command flags
+                out.writeShort(1); // NBD_CMD_WRITE
+                out.writeLong(42 + round); // cookie
+                out.writeLong(0); // offset
+                out.writeInt(512);
+                out.write(new byte[512]);
+                out.flush();
+                assertThat(in.readInt()).isEqualTo(dev.coffer.agent.nbd.NbdProtocol.SIMPLE_REPLY_MAGIC);
+                assertThat(in.readInt()).as("errno").isEqualTo(1); // EPERM
+                assertThat(in.readLong()).isEqualTo(42 + round);
+            }
+        }
+        try (NbdClient c = NbdClient.connect(NbdUri.parse("nbd+unix:///vda?socket=" + dir.resolve("s.sock")))) {
+            byte[] b = new byte[512];
+            c.read(0, b, 0, 512);
+            assertThat(b).isEqualTo(Arrays.copyOf(image, 512));
         }
     }
 
