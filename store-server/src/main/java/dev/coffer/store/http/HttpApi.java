@@ -199,7 +199,8 @@ public final class HttpApi {
                 int len = b.length();
                 if (pos[0] + len > out.length) { // more than announced: HTTP/1.1 framing forbids it, HTTP/2 could
                     failed[0] = true;
-                    ctx.fail(413);
+                    ctx.fail(new Errors.HttpError(413, "too-large", "the body is longer than its Content-Length of "
+                            + out.length + " bytes"));
                     return;
                 }
                 b.getBytes(0, len, out, pos[0]);
@@ -211,7 +212,8 @@ public final class HttpApi {
                 }
                 if (pos[0] != out.length) {
                     failed[0] = true;
-                    ctx.fail(400);
+                    ctx.fail(Errors.badRequest("truncated", "the body ended after " + pos[0] + " of the "
+                            + out.length + " bytes its Content-Length announced"));
                     return;
                 }
                 ctx.put(EXACT_BODY, out);

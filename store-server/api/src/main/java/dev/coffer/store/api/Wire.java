@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * The JSON conventions of the API in one place: snake_case names, unknown fields ignored (so an
@@ -53,9 +52,5 @@ public final class Wire {
             throw new IllegalArgumentException("body is not a valid " + type.getSimpleName() + ": it is JSON null");
         }
         return value;
-    }
-
-    static UncheckedIOException unchecked(IOException e) {
-        return new UncheckedIOException(e);
     }
 }
