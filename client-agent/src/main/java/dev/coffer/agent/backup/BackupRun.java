@@ -23,6 +23,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,8 +41,33 @@ import java.util.function.LongConsumer;
  */
 public final class BackupRun {
 
-    /** One disk to back up under {@code name}. */
-    public record DiskSpec(String name, ChunkSource source) {}
+    /**
+     * One disk to back up under {@code name}.
+     *
+     * @param checkpoint the checkpoint bitmap this backup started on the disk (recorded in the
+     *     manifest so the next backup can trust it), or null
+     * @param bitmapReason why the source's dirty bitmap may not be trusted ({@code bitmap-missing},
+     *     {@code checkpoint-gap}, ...), or null: the disk is then read whole ({@code diff})
+     */
+    public record DiskSpec(String name, ChunkSource source, ManifestDisk.Checkpoint checkpoint, String bitmapReason) {
+        public DiskSpec(String name, ChunkSource source) {
+            this(name, source, null, null);
+        }
+    }
+
+    /** What the session tells the sources before they open: needed to pick and name checkpoints. */
+    public record Context(UUID datastore, int chunkSize, Manifest base) {}
+
+    /**
+     * Opens the disks once the session is open: a QMP source freezes its VM only then, since its
+     * checkpoints are named after the datastore and matched to the base.
+     */
+    public interface Disks {
+        List<DiskSpec> open(Context context) throws IOException;
+
+        /** Called after every disk was read, before the restore point is published; throws to abort it. */
+        default void beforeFinish() throws IOException {}
+    }
 
     /** What the run did, per disk, in the shape of {@code coffer backup --json}. */
     public record DiskResult(String name, long size, String mode, String reason, long readBytes, long sampledBytes,
@@ -64,18 +90,18 @@ public final class BackupRun {
      */
     public static Result run(StoreClient client, GroupId group, Instant time, List<DiskSpec> disks, List<Path> configFiles,
             CryptConfig crypt, int workers, Path workDir, String createdBy, LongConsumer progress) throws IOException {
+        checkNames(disks);
+        return run(client, group, time, ctx -> disks, configFiles, crypt, workers, workDir, createdBy, progress);
+    }
+
+    /** Runs the backup of disks opened only after the session began ({@link Disks}). */
+    public static Result run(StoreClient client, GroupId group, Instant time, Disks opener, List<Path> configFiles,
+            CryptConfig crypt, int workers, Path workDir, String createdBy, LongConsumer progress) throws IOException {
         long started = System.nanoTime();
         if (crypt != null && !configFiles.isEmpty()) {
             // the store must never see plaintext of an encrypted backup; config files are not encrypted yet
             throw new IllegalArgumentException("--config with an encrypted backup is not supported yet: the config files"
                     + " would reach the store unencrypted; back them up without COFFER_KEYFILE or leave them out");
-        }
-        Set<String> names = new HashSet<>();
-        for (DiskSpec d : disks) {
-            Names.item(d.name());
-            if (!names.add(d.name())) {
-                throw new IllegalArgumentException("disk name '" + d.name() + "' is given twice");
-            }
         }
         BeginBackupResponse begin = client.beginBackup(new BeginBackupRequest(group.ns(), group.name(), SnapshotId.formatTime(time),
                 crypt == null ? "none" : "encrypt", crypt == null ? null : crypt.fingerprint()));
@@ -108,6 +134,8 @@ public final class BackupRun {
             if (base != null) {
                 mb.parent(base.snapshot());
             }
+            List<DiskSpec> disks = opener.open(new Context(UUID.fromString(begin.datastoreUuid()), begin.chunkSize(), base));
+            checkNames(disks);
             List<DiskResult> results = new ArrayList<>();
             RecentDigests uploaded = new RecentDigests(RECENT_DIGESTS);
             for (DiskSpec spec : disks) {
@@ -125,6 +153,7 @@ public final class BackupRun {
                 total += r.uploadedBytes();
             }
             mb.statistic("uploaded_bytes", total);
+            opener.beforeFinish();
             String snapshot = client.finish(session, mb.sign(crypt).toBytes());
             return new Result(snapshot, (System.nanoTime() - started) / 1e9, results);
         } catch (IOException | RuntimeException e) {
@@ -136,6 +165,16 @@ public final class BackupRun {
             throw e;
         } finally {
             heartbeat.shutdownNow();
+        }
+    }
+
+    private static void checkNames(List<DiskSpec> disks) {
+        Set<String> names = new HashSet<>();
+        for (DiskSpec d : disks) {
+            Names.item(d.name());
+            if (!names.add(d.name())) {
+                throw new IllegalArgumentException("disk name '" + d.name() + "' is given twice");
+            }
         }
     }
 
@@ -158,7 +197,10 @@ public final class BackupRun {
             baseIndex = workDir.resolve("base-" + spec.name() + ".fidx");
             Files.deleteIfExists(baseIndex);
             Files.write(baseIndex, client.baseFile(session, baseDisk.get().index().file()));
-            if (!spec.source().hasDirtyBitmap()) {
+            if (spec.bitmapReason() != null) {
+                mode = "diff";
+                reason = spec.bitmapReason();
+            } else if (!spec.source().hasDirtyBitmap()) {
                 mode = "diff";
                 reason = "no-bitmap";
             } else if (base.unprotected().verify() == Manifest.VerifyState.FAILED) {
@@ -195,7 +237,7 @@ public final class BackupRun {
             long indexSize = Files.size(index);
             client.uploadFile(session, spec.name() + ".fidx", index);
             mb.addDisk(new ManifestDisk(spec.name(), size, new ManifestDisk.IndexRef(spec.name() + ".fidx", indexSize, checksum),
-                    ManifestDisk.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT)), reason, null, stats.asMap()));
+                    ManifestDisk.Mode.valueOf(mode.toUpperCase(java.util.Locale.ROOT)), reason, spec.checkpoint(), stats.asMap()));
         } finally {
             Files.deleteIfExists(index);
         }

@@ -6,6 +6,9 @@ import dev.coffer.agent.backup.BackupRun;
 import dev.coffer.agent.backup.ChunkSource;
 import dev.coffer.agent.backup.FileChunkSource;
 import dev.coffer.agent.backup.NbdChunkSource;
+import dev.coffer.agent.qmp.ResolvedDrive;
+import dev.coffer.agent.vm.VmBackup;
+import dev.coffer.agent.vm.VmBackupOptions;
 import dev.coffer.chunker.CryptConfig;
 import dev.coffer.chunker.GroupId;
 import dev.coffer.store.api.ApiTypes.DatastoreInfo;
@@ -44,7 +47,8 @@ public final class BackupCommand implements Callable<Integer> {
 
     @Option(names = "--source", paramLabel = "[DISK=]URI", required = true,
             description = {"A disk: file:/path (image file or block device), nbd://host[:port]/export or "
-                + "nbd+unix:///export?socket=/path (an NBD export someone else set up, e.g. libvirt pull mode). "
+                + "nbd+unix:///export?socket=/path (an NBD export someone else set up, e.g. libvirt pull mode), "
+                + "or qmp:/path/to/qmp.sock (a running QEMU or qemu-storage-daemon; name its disks with --drive). "
                 + "DISK names it (default drive0, drive1, …)."})
     List<String> sources = new ArrayList<>();
 
@@ -53,6 +57,29 @@ public final class BackupCommand implements Callable<Integer> {
                 + "by default backup-<target>). Only chunks it marks dirty are read, after a sample of clean chunks "
                 + "matched the previous restore point. Without DISK= it applies to every source, which must then all be NBD."})
     List<String> bitmaps = new ArrayList<>();
+
+    @Option(names = "--drive", paramLabel = "NAME",
+            description = {"For --source qmp:PATH: a drive to back up, by device id (QEMU) or block node name "
+                + "(qemu-storage-daemon, or a QEMU node); it becomes the disk NAME of the restore point. Repeat for every disk of the VM."})
+    List<String> drives = new ArrayList<>();
+
+    @Option(names = "--scratch", paramLabel = "DIR",
+            description = {"For qmp: where QEMU keeps the old data of blocks the guest overwrites during the backup "
+                + "(default: the system temp directory). QEMU must be able to write there."})
+    Path scratch;
+
+    @Option(names = "--scratch-limit", paramLabel = "SIZE", converter = SizeConverter.class,
+            description = {"For qmp: the most the scratch images may grow to (e.g. 20G); the backup is cancelled, never the guest's "
+                + "writes, when they would outgrow it. Default: the drives' allocated bytes plus 1% must be free."})
+    Long scratchLimit;
+
+    @Option(names = "--nbd-socket", paramLabel = "PATH",
+            description = "For qmp: the unix socket of an NBD server the QEMU already runs (QMP cannot tell its address).")
+    Path nbdSocket;
+
+    @Option(names = "--nbd-address", paramLabel = "HOST:PORT",
+            description = "For qmp: the address of an NBD server the QEMU already runs.")
+    String nbdAddress;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Attach one of the VM's own config files (domain XML, QEMU command line).")
     List<Path> configFiles = new ArrayList<>();
@@ -71,6 +98,13 @@ public final class BackupCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (sources.stream().anyMatch(s -> s.startsWith("qmp:"))) {
+            return callQmp();
+        }
+        if (!drives.isEmpty() || scratch != null || scratchLimit != null || nbdSocket != null || nbdAddress != null) {
+            throw new IllegalArgumentException("--drive, --scratch, --scratch-limit, --nbd-socket and --nbd-address go with "
+                    + "--source qmp:PATH only");
+        }
         List<String[]> named = new ArrayList<>();
         for (int i = 0; i < sources.size(); i++) {
             String s = sources.get(i);
@@ -84,11 +118,7 @@ public final class BackupCommand implements Callable<Integer> {
         }
         Map<String, String> bitmapOf = bitmaps(named, parsed);
         GroupId g = GroupId.parse(store.ns(), group);
-        for (Path f : configFiles) {
-            if (!Files.isRegularFile(f)) {
-                throw new IOException("config file " + f + " does not exist or is not a regular file");
-            }
-        }
+        checkConfigFiles();
         CryptConfig crypt = key.load();
         int n = workers != null ? workers : Math.max(4, Runtime.getRuntime().availableProcessors());
         try (StoreClient client = store.connect(n + 2)) {
@@ -116,15 +146,71 @@ public final class BackupCommand implements Callable<Integer> {
                 for (BackupRun.DiskSpec d : disks) {
                     d.source().close();
                 }
-                try (var files = Files.list(work)) {
-                    for (Path p : files.toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
-                Files.deleteIfExists(work);
+                deleteTree(work);
             }
         }
         return 0;
+    }
+
+    /** {@code --source qmp:PATH --drive NAME…}: freeze the VM's drives and read them through QEMU's NBD exports. */
+    private Integer callQmp() throws Exception {
+        if (sources.size() != 1) {
+            throw new IllegalArgumentException("a qmp: source is the whole VM: give it as the only --source, with one --drive per disk");
+        }
+        if (!bitmaps.isEmpty()) {
+            throw new IllegalArgumentException("--bitmap is for NBD sources; with qmp: Coffer keeps its own checkpoint bitmaps");
+        }
+        String uri = sources.getFirst();
+        Path socket = Path.of(uri.startsWith("qmp://") ? uri.substring("qmp://".length()) : uri.substring("qmp:".length()));
+        VmBackupOptions options = new VmBackupOptions(socket, drives,
+                scratch != null ? scratch : Path.of(System.getProperty("java.io.tmpdir")),
+                scratchLimit == null ? 0 : scratchLimit, nbdSocket, nbdAddress);
+        GroupId g = GroupId.parse(store.ns(), group);
+        checkConfigFiles();
+        CryptConfig crypt = key.load();
+        int n = workers != null ? workers : Math.max(4, Runtime.getRuntime().availableProcessors());
+        try (StoreClient client = store.connect(n + 2); VmBackup vm = VmBackup.connect(options)) {
+            for (String c : vm.cleanedUp()) {
+                System.err.println("coffer: removed stale state of an earlier run: " + c);
+            }
+            long total = vm.drives().stream().mapToLong(ResolvedDrive::size).sum();
+            Path work = Files.createTempDirectory("coffer-backup-");
+            BackupRun.Result r;
+            try (ProgressLine progress = new ProgressLine("backup " + g, total)) {
+                r = BackupRun.run(client, g, Instant.now().truncatedTo(ChronoUnit.SECONDS), new BackupRun.Disks() {
+                    @Override
+                    public List<BackupRun.DiskSpec> open(BackupRun.Context ctx) throws IOException {
+                        return vm.freeze(ctx, g);
+                    }
+
+                    @Override
+                    public void beforeFinish() throws IOException {
+                        vm.checkIntact();
+                    }
+                }, configFiles, crypt, n, work, "coffer " + version(), progress);
+            } finally {
+                deleteTree(work);
+            }
+            print(r);
+        }
+        return 0;
+    }
+
+    private void checkConfigFiles() throws IOException {
+        for (Path f : configFiles) {
+            if (!Files.isRegularFile(f)) {
+                throw new IOException("config file " + f + " does not exist or is not a regular file");
+            }
+        }
+    }
+
+    private static void deleteTree(Path work) throws IOException {
+        try (var files = Files.list(work)) {
+            for (Path p : files.toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.deleteIfExists(work);
     }
 
     /** Which disk gets which bitmap: {@code --bitmap DISK=NAME} for one, {@code --bitmap NAME} for every one. */

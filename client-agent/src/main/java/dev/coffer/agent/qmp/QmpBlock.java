@@ -100,6 +100,22 @@ public final class QmpBlock {
     }
 
     /**
+     * Bytes the node's image occupies on its host storage ({@code image.actual-size}; for a qcow2
+     * its file's allocated size), 0 when QEMU does not say: the most a point-in-time view's scratch
+     * can receive while the guest overwrites it.
+     */
+    public long allocatedBytes(String nodeName) throws QmpException {
+        ObjectNode a = qmp.args();
+        a.put("flat", true);
+        for (JsonNode n : qmp.execute("query-named-block-nodes", a)) {
+            if (nodeName.equals(n.path("node-name").asText())) {
+                return n.path("image").path("actual-size").asLong(0);
+            }
+        }
+        throw new QmpException("query-named-block-nodes", null, "no block node named '" + nodeName + "'");
+    }
+
+    /**
      * The dirty bitmaps on {@code nodeName} (from {@code query-named-block-nodes}), in QEMU's order.
      *
      * @throws QmpException when the node does not exist

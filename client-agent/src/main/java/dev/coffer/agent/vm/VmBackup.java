@@ -1,0 +1,346 @@
+package dev.coffer.agent.vm;
+
+import dev.coffer.agent.backup.BackupRun;
+import dev.coffer.agent.backup.NbdChunkSource;
+import dev.coffer.agent.nbd.NbdUri;
+import dev.coffer.agent.qmp.BitmapRef;
+import dev.coffer.agent.qmp.BlockNode;
+import dev.coffer.agent.qmp.CheckpointName;
+import dev.coffer.agent.qmp.CheckpointPlan;
+import dev.coffer.agent.qmp.QmpBlock;
+import dev.coffer.agent.qmp.QmpClient;
+import dev.coffer.agent.qmp.QmpEvent;
+import dev.coffer.agent.qmp.QmpException;
+import dev.coffer.agent.qmp.ResolvedDrive;
+import dev.coffer.agent.qmp.Transaction;
+import dev.coffer.chunker.GroupId;
+import dev.coffer.chunker.Manifest;
+import dev.coffer.chunker.ManifestDisk;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+/**
+ * A backup of a running VM's drives through QMP (DESIGN "Backup flow" steps 2–7), for QEMU and
+ * qemu-storage-daemon: resolve each drive to its format node, decide per drive whether the base's
+ * checkpoint chain may be trusted ({@link CheckpointPlan}), then in one {@code transaction} across
+ * every drive freeze a point-in-time view ({@code blockdev-backup sync=none} into a scratch qcow2
+ * backed by the drive), add the next checkpoint, disable the previous one and merge the chain since
+ * the base into a temporary disabled bitmap; export each view read-only over NBD with that bitmap
+ * and hand the exports to the backup pipeline as {@link NbdChunkSource}s.
+ *
+ * <p>It holds the QMP connection for the whole backup (a monitor serves one client, so a second
+ * agent sees "QMP socket busy"), which is also why anything carrying the {@value #TEMP_PREFIX}
+ * prefix at connect time is stale — left by a killed run — and is removed. A {@link ScratchGuard}
+ * cancels the fleecing jobs before the scratch filesystem fills: QEMU 7.2's {@code blockdev-backup}
+ * would otherwise fail the guest's write. A job that ends early means the view is no longer
+ * frozen, and {@link #checkIntact} then refuses to let the restore point be published.
+ *
+ * <p>{@link #close} removes every temporary export, job, node, bitmap and scratch file, and stops
+ * an NBD server it started. The new checkpoint stays even when the backup fails: the next backup
+ * merges every checkpoint since its base's.
+ */
+public final class VmBackup implements AutoCloseable {
+
+    /** Every temporary QEMU object and scratch file this agent makes starts with it. */
+    public static final String TEMP_PREFIX = "cofferx-";
+
+    private static final Duration GONE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final VmBackupOptions options;
+    private final QmpClient client;
+    private final QmpBlock qmp;
+    private final List<ResolvedDrive> drives;
+    private final String run = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+    private final List<Frozen> frozen = new ArrayList<>();
+    private final List<String> cleaned;
+    private Path privateSocket;
+    private boolean startedServer;
+    private ScratchGuard guard;
+    private volatile String broken;
+    private final Consumer<QmpEvent> listener = this::onEvent;
+
+    /** One frozen drive: its names and, once open, its NBD source. */
+    private record Frozen(ResolvedDrive drive, CheckpointPlan plan, String scratch, Path scratchFile, String job,
+            String export, String tempBitmap, NbdChunkSource[] source) {}
+
+    private VmBackup(VmBackupOptions options, QmpClient client, List<ResolvedDrive> drives, List<String> cleaned) {
+        this.options = options;
+        this.client = client;
+        this.qmp = new QmpBlock(client);
+        this.drives = drives;
+        this.cleaned = cleaned;
+    }
+
+    /**
+     * Connects to the monitor, resolves every drive and removes what earlier, killed runs left.
+     *
+     * @throws QmpException when the socket is busy or gone, or a drive does not exist
+     */
+    public static VmBackup connect(VmBackupOptions options) throws IOException {
+        QmpClient c = QmpClient.connect(options.qmpSocket());
+        try {
+            QmpBlock q = new QmpBlock(c);
+            List<ResolvedDrive> drives = new ArrayList<>();
+            for (String d : options.drives()) {
+                drives.add(q.resolveDrive(d));
+            }
+            List<String> cleaned = StaleState.remove(q, options.scratchDir(), TEMP_PREFIX, scratchFilePrefix(options));
+            return new VmBackup(options, c, drives, cleaned);
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Scratch files carry a hash of the QMP socket, so a run cleaning up after itself never touches
+     * the scratch files of another VM's backup sharing the directory.
+     */
+    static String scratchFilePrefix(VmBackupOptions options) {
+        return TEMP_PREFIX + StaleState.shortHash(options.qmpSocket().toAbsolutePath().toString()) + "-";
+    }
+
+    /** The temporary objects of earlier runs that {@link #connect} removed (for the log). */
+    public List<String> cleanedUp() {
+        return cleaned;
+    }
+
+    /** The resolved drives, in {@code --drive} order. */
+    public List<ResolvedDrive> drives() {
+        return drives;
+    }
+
+    /**
+     * Freezes every drive at one instant, starts the next checkpoint and exports the views; called by
+     * {@link BackupRun} once the session told the datastore uuid and the base.
+     */
+    public List<BackupRun.DiskSpec> freeze(BackupRun.Context ctx, GroupId group) throws IOException {
+        String groupKey = CheckpointName.groupKey(group.ns() == null ? "" : group.ns(), group.type(), group.id());
+        Manifest base = ctx.base();
+        boolean verifyFailed = base != null && base.unprotected().verify() == Manifest.VerifyState.FAILED;
+        List<BlockNode> nodes = qmp.queryNamedBlockNodes(true);
+        long needed = 0;
+        for (int i = 0; i < drives.size(); i++) {
+            ResolvedDrive d = drives.get(i);
+            BlockNode node = nodes.stream().filter(n -> n.nodeName().equals(d.nodeName())).findFirst()
+                    .orElseThrow(() -> new QmpException("freeze", null, "node " + d.nodeName() + " of drive " + d.name() + " is gone"));
+            ManifestDisk baseDisk = base == null ? null
+                    : base.disks().stream().filter(x -> x.name().equals(d.name())).findFirst().orElse(null);
+            CheckpointPlan plan = CheckpointPlan.decide(node.namedBitmaps(), ctx.datastore(), groupKey, baseDisk, verifyFailed,
+                    d.nodeName(), node.virtualSize());
+            for (String stale : plan.remove()) {
+                qmp.removeBitmap(d.nodeName(), stale);
+            }
+            String name = TEMP_PREFIX + run + "-" + i;
+            Path file = options.scratchDir().resolve(scratchFilePrefix(options) + run + "-" + i + ".qcow2");
+            frozen.add(new Frozen(d, plan, name, file, name + "-job", name,
+                    plan.usable() ? name : null, new NbdChunkSource[1]));
+            needed += qmp.allocatedBytes(d.nodeName());
+        }
+        long limit = options.scratchLimit() > 0 ? options.scratchLimit() : needed + needed / 100;
+        ScratchGuard.checkRoom(options.scratchDir(), limit, options.scratchLimit() > 0);
+        Transaction t = new Transaction();
+        for (Frozen f : frozen) {
+            ScratchImage.create(qmp, f.scratchFile(), f.scratch(), f.drive().size(), f.drive().nodeName(), f.scratch());
+            String node = f.drive().nodeName();
+            CheckpointPlan p = f.plan();
+            if (p.usable()) {
+                t.addBitmap(node, f.tempBitmap(), false, true, p.granularity());
+                t.mergeBitmaps(node, f.tempBitmap(), p.merge().stream().map(c -> BitmapRef.named(c.name())).toList());
+            }
+            t.addBitmap(node, p.next().name(), persistent(f.drive()), false, p.granularity());
+            if (p.disable() != null) {
+                t.disableBitmap(node, p.disable().name());
+            }
+            t.blockdevBackupSyncNone(f.job(), node, f.scratch(), f.scratch() + "-cbw");
+        }
+        client.addEventListener(listener);
+        qmp.transaction(t);
+        guard = ScratchGuard.start(qmp, options.scratchDir(), frozen.stream().map(Frozen::scratchFile).toList(),
+                options.scratchLimit(), frozen.stream().map(Frozen::job).toList(), this::markBroken);
+        NbdEndpoint endpoint = nbdServer();
+        List<BackupRun.DiskSpec> out = new ArrayList<>();
+        for (Frozen f : frozen) {
+            List<BitmapRef> bitmaps = f.tempBitmap() == null ? List.of() : List.of(BitmapRef.on(f.drive().nodeName(), f.tempBitmap()));
+            qmp.addNbdExport(f.export(), f.scratch(), f.export(), false, bitmaps);
+            NbdUri uri = endpoint.uri(f.export());
+            f.source()[0] = NbdChunkSource.open(uri, f.tempBitmap(), ctx.chunkSize());
+            CheckpointPlan p = f.plan();
+            ManifestDisk.Checkpoint cp = new ManifestDisk.Checkpoint(p.next().name(), p.next().seq(), f.drive().nodeName(),
+                    f.drive().size(), granularityOf(f.drive().nodeName(), p.next().name()));
+            out.add(new BackupRun.DiskSpec(f.drive().name(), f.source()[0], cp, p.reason()));
+        }
+        return out;
+    }
+
+    /**
+     * Fails when a view stopped being frozen (a fleecing job ended, the scratch guard cancelled it):
+     * called before the restore point is published.
+     */
+    public void checkIntact() throws IOException {
+        String b = broken;
+        if (b == null) {
+            var running = qmp.queryBlockJobs().stream().map(j -> j.id()).toList();
+            for (Frozen f : frozen) {
+                if (!running.contains(f.job())) {
+                    b = "the fleecing job " + f.job() + " of drive " + f.drive().name() + " is gone";
+                }
+            }
+        }
+        if (b != null) {
+            throw new IOException("the point-in-time view is no longer frozen, so this backup cannot be published: " + b);
+        }
+    }
+
+    private void markBroken(String why) {
+        if (broken == null) {
+            broken = why;
+        }
+    }
+
+    private void onEvent(QmpEvent e) {
+        switch (e.name()) {
+            case "BLOCK_JOB_COMPLETED", "BLOCK_JOB_CANCELLED", "BLOCK_JOB_ERROR" -> {
+                for (Frozen f : frozen) {
+                    if (f.job().equals(e.jobId())) {
+                        markBroken("the fleecing job " + f.job() + " of drive " + f.drive().name() + " ended (" + e.name()
+                                + (e.text("error") != null ? ": " + e.text("error") : "") + ")");
+                    }
+                }
+            }
+            case "BLOCK_IO_ERROR" -> {
+                if (e.data().path("nospace").asBoolean(false) && guard != null) {
+                    guard.cancelSoon("QEMU reported a write failing for lack of space on node " + e.text("node-name")
+                            + " (scratch full?)");
+                }
+            }
+            default -> { }
+        }
+    }
+
+    private boolean persistent(ResolvedDrive d) {
+        return "qcow2".equals(d.driver()); // raw, LVM, RBD cannot store bitmaps: checkpoints live until QEMU restarts
+    }
+
+    private long granularityOf(String node, String bitmap) throws QmpException {
+        return qmp.bitmaps(node).stream().filter(b -> bitmap.equals(b.name())).findFirst()
+                .orElseThrow(() -> new QmpException("freeze", null, "checkpoint " + bitmap + " is missing right after it was added"))
+                .granularity();
+    }
+
+    /** The NBD server the views are exported on: QEMU's running one, or a private one started here. */
+    private NbdEndpoint nbdServer() throws IOException {
+        if (options.nbdSocket() != null) {
+            return NbdEndpoint.unix(options.nbdSocket());
+        }
+        if (options.nbdAddress() != null) {
+            return NbdEndpoint.tcp(options.nbdAddress());
+        }
+        Path socket = options.scratchDir().resolve(TEMP_PREFIX + "nbd-" + StaleState.shortHash(options.qmpSocket().toString()) + ".sock");
+        if (qmp.startNbdServerUnix(socket)) {
+            startedServer = true;
+            privateSocket = socket;
+            return NbdEndpoint.unix(socket);
+        }
+        if (Files.exists(socket) && NbdEndpoint.answers(socket)) {
+            startedServer = true; // a killed run's private server: use it, stop it at the end
+            privateSocket = socket;
+            return NbdEndpoint.unix(socket);
+        }
+        throw new IOException("QEMU already runs an NBD server and QMP cannot tell its address: give it with --nbd-socket PATH "
+                + "or --nbd-address HOST:PORT");
+    }
+
+    /**
+     * Tears everything down: NBD clients, exports, jobs, scratch nodes and files, temporary bitmaps,
+     * a private NBD server. Keeps going past errors and reports them together at the end.
+     */
+    @Override
+    public void close() throws IOException {
+        List<String> errors = new ArrayList<>();
+        if (guard != null) {
+            guard.close();
+        }
+        for (Frozen f : frozen) {
+            if (f.source()[0] != null) {
+                f.source()[0].close();
+            }
+        }
+        client.removeEventListener(listener);
+        try {
+            var exports = qmp.queryBlockExports().stream().map(e -> e.id()).toList();
+            for (Frozen f : frozen) {
+                if (exports.contains(f.export())) {
+                    step(errors, () -> {
+                        qmp.deleteExport(f.export(), true);
+                        qmp.awaitExportGone(f.export(), GONE_TIMEOUT);
+                    });
+                }
+            }
+            var jobs = qmp.queryBlockJobs().stream().map(j -> j.id()).toList();
+            for (Frozen f : frozen) {
+                if (jobs.contains(f.job())) {
+                    step(errors, () -> {
+                        qmp.jobCancel(f.job());
+                        qmp.awaitJobGone(f.job(), GONE_TIMEOUT);
+                    });
+                }
+            }
+            for (Frozen f : frozen) {
+                step(errors, () -> ScratchImage.remove(qmp, f.scratch()));
+                if (f.tempBitmap() != null) {
+                    step(errors, () -> {
+                        if (qmp.bitmaps(f.drive().nodeName()).stream().anyMatch(b -> f.tempBitmap().equals(b.name()))) {
+                            qmp.removeBitmap(f.drive().nodeName(), f.tempBitmap());
+                        }
+                    });
+                }
+                step(errors, () -> {
+                    try {
+                        Files.deleteIfExists(f.scratchFile());
+                    } catch (IOException e) {
+                        throw new QmpException("cannot delete scratch file " + f.scratchFile() + ": " + e.getMessage(), e);
+                    }
+                });
+            }
+            if (startedServer) {
+                step(errors, qmp::stopNbdServer);
+                if (privateSocket != null) {
+                    Files.deleteIfExists(privateSocket);
+                }
+            }
+        } finally {
+            client.close();
+        }
+        if (!errors.isEmpty()) {
+            throw new IOException("teardown of the backup's temporary QEMU state was incomplete (the next backup removes "
+                    + "what is left): " + String.join("; ", errors));
+        }
+    }
+
+    private interface Step {
+        void run() throws QmpException;
+    }
+
+    private static void step(List<String> errors, Step s) {
+        try {
+            s.run();
+        } catch (QmpException e) {
+            errors.add(e.getMessage());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "VmBackup[" + options.qmpSocket() + ", drives " + drives.stream().map(ResolvedDrive::name).toList()
+                + ", run " + run.toLowerCase(Locale.ROOT) + "]";
+    }
+}
