@@ -326,6 +326,22 @@ public final class VmBackup implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops the connection without tearing anything down, as a killed agent would: what it leaves is
+     * for the next {@link #connect} to clean up. For tests of that cleanup.
+     */
+    void abandon() {
+        if (guard != null) {
+            guard.close();
+        }
+        for (Frozen f : frozen) {
+            if (f.source()[0] != null) {
+                f.source()[0].close();
+            }
+        }
+        client.close();
+    }
+
     private interface Step {
         void run() throws QmpException;
     }
