@@ -13,10 +13,12 @@ import dev.coffer.chunker.SnapshotId;
 import dev.coffer.store.api.ApiTypes.BeginBackupRequest;
 import dev.coffer.store.api.ApiTypes.BeginBackupResponse;
 import dev.coffer.store.api.StoreClient;
+import dev.coffer.store.api.StoreClientException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -103,8 +105,21 @@ public final class BackupRun {
             throw new IllegalArgumentException("--config with an encrypted backup is not supported yet: the config files"
                     + " would reach the store unencrypted; back them up without COFFER_KEYFILE or leave them out");
         }
-        BeginBackupResponse begin = client.beginBackup(new BeginBackupRequest(group.ns(), group.name(), SnapshotId.formatTime(time),
-                crypt == null ? "none" : "encrypt", crypt == null ? null : crypt.fingerprint()));
+        BeginBackupResponse begin;
+        try {
+            begin = client.beginBackup(new BeginBackupRequest(group.ns(), group.name(), SnapshotId.formatTime(time),
+                    crypt == null ? "none" : "encrypt", crypt == null ? null : crypt.fingerprint()));
+        } catch (StoreClientException e) {
+            if (!"not-newer".equals(e.code()) || Duration.between(time, Instant.now()).toSeconds() > 2) {
+                throw e;
+            }
+            // restore point times have whole seconds: a backup right after the previous one takes the next second
+            Instant next = time.plusSeconds(1);
+            sleepUntil(next);
+            time = next;
+            begin = client.beginBackup(new BeginBackupRequest(group.ns(), group.name(), SnapshotId.formatTime(time),
+                    crypt == null ? "none" : "encrypt", crypt == null ? null : crypt.fingerprint()));
+        }
         String session = begin.session();
         ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "coffer-heartbeat");
@@ -243,6 +258,18 @@ public final class BackupRun {
         }
         return new DiskResult(spec.name(), size, mode, reason, stats.readBytes(), stats.sampledBytes.sum(), stats.reusedBytes(),
                 stats.uploadedChunks(), stats.uploadedBytes(), stats.zeroBytes());
+    }
+
+    private static void sleepUntil(Instant t) throws IOException {
+        long ms = Duration.between(Instant.now(), t).toMillis();
+        if (ms > 0) {
+            try {
+                Thread.sleep(ms);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted waiting for the next second");
+            }
+        }
     }
 
     /** The same for one disk of one restore point, so a rerun of a test samples the same chunks. */

@@ -108,7 +108,9 @@ public record CheckpointPlan(CheckpointName next, CheckpointName disable, List<C
             long from = CheckpointName.parse(base.name()).orElseThrow().seq();
             DirtyBitmap first = ours.get(from);
             if (first == null) {
-                reason = "bitmap-missing";
+                // a checkpoint added since QEMU last opened the image is only written at a clean close:
+                // after a crash it is gone, and the older ones come back inconsistent
+                reason = anyInconsistent ? "bitmap-inconsistent" : "bitmap-missing";
             } else if (first.inconsistent()) {
                 reason = "bitmap-inconsistent";
             } else if (!base.node().equals(node) || base.size() != size) {

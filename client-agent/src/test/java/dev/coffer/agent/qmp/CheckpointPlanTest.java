@@ -103,6 +103,10 @@ final class CheckpointPlanTest {
         assertThat(p.disable()).as("nothing consistent is recording").isNull();
         assertThat(p.next().seq()).as("numbering goes on past the removed ones").isEqualTo(5);
 
+        CheckpointPlan lostNewest = decide(List.of(bm(cp(2), false, true)), base(3, "disk0", SIZE));
+        assertThat(lostNewest.reason()).as("a checkpoint added after the image was opened is lost in a crash")
+                .isEqualTo("bitmap-inconsistent");
+
         CheckpointPlan later = decide(List.of(disabled(3), bm(cp(4), false, true)), base(3, "disk0", SIZE));
         assertThat(later.reason()).as("an inconsistent one after the base may have lost writes").isEqualTo("bitmap-inconsistent");
     }

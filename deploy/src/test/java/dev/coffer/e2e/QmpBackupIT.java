@@ -1,0 +1,228 @@
+package dev.coffer.e2e;
+
+import static dev.coffer.e2e.CofferProcess.ok;
+import static dev.coffer.e2e.CofferProcess.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code coffer backup --source qmp:PATH --drive NAME} end to end: real {@code coffer server},
+ * {@code coffer backup} and {@code coffer restore} processes against a real qemu-storage-daemon
+ * whose drives the "guest" writes through a writable NBD export. Every restore is compared by
+ * checksum with the drive's content at the time of its backup. One daemon for the class, restarted
+ * (cleanly and by SIGKILL) where a test needs it; each test backs up its own group, so checkpoint
+ * chains never meet.
+ */
+final class QmpBackupIT {
+
+    private static final int MIB = 1 << 20;
+    private static final long SMALL = 64L * MIB;
+    private static final long BIG = 192L * MIB;
+
+    @TempDir
+    static Path work;
+    static CofferProcess.Server server;
+    static Map<String, String> admin;
+    static Qsd qsd;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = CofferProcess.server(work, "--datastore", work.resolve("ds").toString(), "--chunk-size", Integer.toString(MIB),
+                "--session-lease", "5");
+        admin = server.env(server.start.get("token").asText());
+        qsd = new Qsd(Files.createDirectories(work.resolve("vm")));
+        qsd.create("disk0", SMALL);
+        qsd.create("disk1", SMALL);
+        qsd.create("big", BIG);
+        qsd.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (qsd != null) {
+            qsd.stop();
+        }
+        server.close();
+    }
+
+    private static String[] backup(String group, String... drives) {
+        List<String> a = new ArrayList<>(List.of("backup", group, "--source", "qmp:" + qsd.qmp, "--scratch",
+                qsd.dir.toString(), "--nbd-socket", qsd.live.toString(), "--json"));
+        for (String d : drives) {
+            a.add("--drive");
+            a.add(d);
+        }
+        return a.toArray(String[]::new);
+    }
+
+    private static JsonNode disk(JsonNode result, String name) {
+        for (JsonNode d : result.get("disks")) {
+            if (d.get("name").asText().equals(name)) {
+                return d;
+            }
+        }
+        throw new AssertionError("no disk " + name + " in " + result);
+    }
+
+    /** Bytes read outside the clean sample: the dirty chunks. */
+    private static long dirtyRead(JsonNode disk) {
+        return disk.get("read_bytes").asLong() - disk.get("sampled_bytes").asLong();
+    }
+
+    private static void assertRestores(JsonNode result, String drive, String expectedSha) throws Exception {
+        Path out = work.resolve("restore-" + drive + "-" + System.nanoTime() + ".raw");
+        ok(admin, "restore", result.get("snapshot").asText(), "--disk", drive, "--to", "file:" + out);
+        assertThat(Images.sha256(out)).as("restore of %s from %s", drive, result.get("snapshot").asText()).isEqualTo(expectedSha);
+        Files.delete(out);
+    }
+
+    private static List<String> scratchLeftovers() throws IOException {
+        try (Stream<Path> s = Files.list(qsd.dir)) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("cofferx-")).toList();
+        }
+    }
+
+    @Test
+    void incrementalForeverAcrossACleanRestartAndACrash() throws Exception {
+        qsd.write("disk0", 0, 4 * MIB, 0x11);
+        qsd.write("disk1", 8 * MIB, 2 * MIB, 0x21);
+        qsd.write("disk0", 40L * MIB, MIB, 0x12);
+        String sha0 = qsd.sha256("disk0");
+        String sha1 = qsd.sha256("disk1");
+        JsonNode full = ok(admin, backup("vm/1", "disk0", "disk1")).json();
+        assertThat(disk(full, "disk0").get("mode").asText()).isEqualTo("full");
+        assertThat(disk(full, "disk0").get("reason").asText()).isEqualTo("no-base");
+        assertThat(dirtyRead(disk(full, "disk0"))).as("only allocated chunks are read").isEqualTo(5L * MIB);
+        assertRestores(full, "disk0", sha0);
+        assertRestores(full, "disk1", sha1);
+        assertThat(scratchLeftovers()).isEmpty();
+
+        qsd.write("disk0", 10L * MIB + 4096, 64 * 1024, 0x13);
+        String sha0b = qsd.sha256("disk0");
+        JsonNode inc = ok(admin, backup("vm/1", "disk0", "disk1")).json();
+        assertThat(disk(inc, "disk0").get("mode").asText()).isEqualTo("incremental");
+        assertThat(disk(inc, "disk0").get("reason").isNull()).isTrue();
+        assertThat(dirtyRead(disk(inc, "disk0"))).as("one dirty chunk read").isEqualTo(MIB);
+        assertThat(dirtyRead(disk(inc, "disk1"))).as("nothing written to disk1").isZero();
+        assertRestores(inc, "disk0", sha0b);
+        assertRestores(inc, "disk1", sha1);
+
+        qsd.stop(); // QMP quit: persistent bitmaps are written into the qcow2
+        qsd.start();
+        qsd.write("disk1", 30L * MIB, 4096, 0x22);
+        String sha1c = qsd.sha256("disk1");
+        JsonNode afterRestart = ok(admin, backup("vm/1", "disk0", "disk1")).json();
+        assertThat(disk(afterRestart, "disk1").get("mode").asText()).as("bitmaps survive a clean restart").isEqualTo("incremental");
+        assertThat(dirtyRead(disk(afterRestart, "disk1"))).isEqualTo(MIB);
+        assertRestores(afterRestart, "disk1", sha1c);
+
+        qsd.kill(); // SIGKILL: the bitmaps come back inconsistent
+        qsd.start();
+        qsd.write("disk0", 50L * MIB, 4096, 0x14);
+        String sha0d = qsd.sha256("disk0");
+        Run crashed = run(admin, backup("vm/1", "disk0", "disk1"));
+        assertThat(crashed.code()).as(crashed.err()).isZero();
+        JsonNode afterCrash = crashed.json();
+        assertThat(disk(afterCrash, "disk0").get("mode").asText()).isEqualTo("diff");
+        assertThat(disk(afterCrash, "disk0").get("reason").asText()).isEqualTo("bitmap-inconsistent");
+        assertThat(disk(afterCrash, "disk0").get("read_bytes").asLong()).as("every allocated chunk read").isEqualTo(7L * MIB);
+        assertRestores(afterCrash, "disk0", sha0d);
+
+        qsd.write("disk0", 0, 4096, 0x15);
+        String sha0e = qsd.sha256("disk0");
+        JsonNode healed = ok(admin, backup("vm/1", "disk0", "disk1")).json();
+        assertThat(disk(healed, "disk0").get("mode").asText()).as("a new chain after the crash").isEqualTo("incremental");
+        assertThat(dirtyRead(disk(healed, "disk0"))).isEqualTo(MIB);
+        assertRestores(healed, "disk0", sha0e);
+        assertThat(scratchLeftovers()).isEmpty();
+    }
+
+    private record Run(int code, String out, String err) {
+        JsonNode json() throws IOException {
+            return CofferProcess.JSON.readTree(out);
+        }
+    }
+
+    private static Run run(Map<String, String> env, String... args) throws Exception {
+        CofferProcess.Run r = CofferProcess.run(env, args);
+        return new Run(r.code(), r.out(), r.err());
+    }
+
+    @Test
+    void twoStoresBackingUpTheSameVmAlternatelyNeverUseEachOthersCheckpoints() throws Exception {
+        try (CofferProcess.Server other = CofferProcess.server(work, "--datastore", work.resolve("ds-b").toString(),
+                "--chunk-size", Integer.toString(MIB))) {
+            Map<String, String> b = other.env(other.start.get("token").asText());
+            qsd.write("disk1", 0, MIB, 0x31);
+            assertThat(disk(ok(admin, backup("vm/2", "disk1")).json(), "disk1").get("mode").asText()).isEqualTo("full");
+            assertThat(disk(ok(b, backup("vm/2", "disk1")).json(), "disk1").get("mode").asText()).isEqualTo("full");
+
+            qsd.write("disk1", 20L * MIB, 4096, 0x32);
+            JsonNode a2 = ok(admin, backup("vm/2", "disk1")).json();
+            assertThat(disk(a2, "disk1").get("mode").asText()).isEqualTo("incremental");
+            assertThat(dirtyRead(disk(a2, "disk1"))).isEqualTo(MIB);
+
+            qsd.write("disk1", 25L * MIB, 4096, 0x33);
+            String sha = qsd.sha256("disk1");
+            JsonNode b2 = ok(b, backup("vm/2", "disk1")).json();
+            assertThat(disk(b2, "disk1").get("mode").asText()).isEqualTo("incremental");
+            assertThat(dirtyRead(disk(b2, "disk1"))).as("store B sees both writes since its own checkpoint").isEqualTo(2L * MIB);
+            Path out = work.resolve("b2.raw");
+            ok(b, "restore", b2.get("snapshot").asText(), "--disk", "disk1", "--to", "file:" + out);
+            assertThat(Images.sha256(out)).isEqualTo(sha);
+
+            JsonNode a3 = ok(admin, backup("vm/2", "disk1")).json();
+            assertThat(dirtyRead(disk(a3, "disk1"))).as("store A sees only the write after its own checkpoint").isEqualTo(MIB);
+            assertRestores(a3, "disk1", sha);
+        }
+    }
+
+    @Test
+    void anAgentKilledMidBackupLeavesStateTheNextRunRemoves() throws Exception {
+        qsd.fillRandom("big", BIG, work.resolve("random.raw"));
+        String sha = qsd.sha256("big");
+        Path out = work.resolve("killed.out");
+        Path err = work.resolve("killed.err");
+        Process p = CofferProcess.start(admin, out, err, backup("vm/3", "big"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (scratchLeftovers().stream().noneMatch(n -> n.endsWith(".qcow2")) && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(p.isAlive()).as("the backup is still running once its scratch exists: %s", Files.readString(err)).isTrue();
+        Thread.sleep(200);
+        p.destroyForcibly(); // SIGKILL: no teardown
+        p.waitFor(30, TimeUnit.SECONDS);
+        assertThat(scratchLeftovers()).as("the killed run left its scratch").isNotEmpty();
+
+        Run next = null;
+        StringBuilder errs = new StringBuilder();
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < until) {
+            next = run(admin, backup("vm/3", "big"));
+            errs.append(next.err());
+            if (next.code() == 0 || !next.err().contains("being backed up")) {
+                break;
+            }
+            Thread.sleep(1000); // the killed run's session holds the group until its 5 s lease runs out
+        }
+        assertThat(next.code()).as(next.err()).isZero();
+        assertThat(errs).as("the first run after the kill removes its state").contains("removed stale state of an earlier run");
+        assertThat(scratchLeftovers()).isEmpty();
+        JsonNode r = next.json();
+        assertThat(disk(r, "big").get("mode").asText()).as("the killed run published nothing").isEqualTo("full");
+        assertRestores(r, "big", sha);
+    }
+}
