@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import dev.coffer.agent.qmp.BlockJob;
+import dev.coffer.agent.qmp.QmpBlock;
+import dev.coffer.agent.qmp.QmpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -224,5 +227,69 @@ final class QmpBackupIT {
         JsonNode r = next.json();
         assertThat(disk(r, "big").get("mode").asText()).as("the killed run published nothing").isEqualTo("full");
         assertRestores(r, "big", sha);
+    }
+
+    /** Waits (on the second monitor) until a backup's fleecing job runs: the freeze instant has passed. */
+    private static String awaitFleecingJob(Process backup, Path err) throws Exception {
+        try (QmpClient c = QmpClient.connect(qsd.qmp2)) {
+            QmpBlock q = new QmpBlock(c);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                for (BlockJob j : q.queryBlockJobs()) {
+                    if (j.id().startsWith("cofferx-")) {
+                        return j.id();
+                    }
+                }
+                assertThat(backup.isAlive()).as("backup still running: %s", Files.readString(err)).isTrue();
+                Thread.sleep(5);
+            }
+        }
+        throw new AssertionError("no fleecing job appeared");
+    }
+
+    @Test
+    void aGuestWriteDuringTheBackupDoesNotLeakIntoTheRestorePoint() throws Exception {
+        qsd.fillRandom("big", BIG, work.resolve("random-pit.raw"));
+        String before = qsd.sha256("big");
+        Path out = work.resolve("pit.out");
+        Path err = work.resolve("pit.err");
+        Process p = CofferProcess.start(admin, out, err, backup("vm/4", "big"));
+        awaitFleecingJob(p, err);
+        qsd.write("big", BIG - 8L * MIB, 8 * MIB, 0x5a); // the end of the disk, which the backup reads last
+        qsd.write("big", 0, MIB, 0x5b);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(Files.readString(err)).isZero();
+        JsonNode r = CofferProcess.JSON.readTree(Files.readString(out));
+        assertThat(qsd.sha256("big")).as("the guest's writes went through").isNotEqualTo(before);
+        assertRestores(r, "big", before);
+        assertThat(scratchLeftovers()).isEmpty();
+    }
+
+    @Test
+    void aFleecingJobThatDiesFailsTheBackupAndTheNextMergesOverItsCheckpoint() throws Exception {
+        qsd.write("big", 0, MIB, 0x61);
+        JsonNode first = ok(admin, backup("vm/5", "big")).json();
+        qsd.fillRandom("big", BIG, work.resolve("random-dies.raw")); // X: every chunk dirty, so the next read takes a while
+        Path out = work.resolve("dies.out");
+        Path err = work.resolve("dies.err");
+        Process p = CofferProcess.start(admin, out, err, backup("vm/5", "big"));
+        String job = awaitFleecingJob(p, err);
+        try (QmpClient c = QmpClient.connect(qsd.qmp2)) {
+            new QmpBlock(c).jobCancel(job); // the view is no longer frozen
+        }
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isNotZero();
+        assertThat(Files.readString(err)).contains("no longer frozen").contains(job);
+        JsonNode list = ok(admin, "snapshots", "vm/5", "--json").json();
+        assertThat(list).as("nothing published").hasSize(1);
+        assertThat(list.get(0).get("snapshot").asText()).isEqualTo(first.get("snapshot").asText());
+        assertThat(scratchLeftovers()).isEmpty();
+
+        qsd.write("big", 100L * MIB, 4096, 0x62); // Y, after the failed backup's checkpoint
+        String sha = qsd.sha256("big");
+        JsonNode next = ok(admin, backup("vm/5", "big")).json();
+        assertThat(disk(next, "big").get("mode").asText()).isEqualTo("incremental");
+        assertThat(dirtyRead(disk(next, "big"))).as("X and Y: the merge spans the failed backup's checkpoint").isEqualTo(BIG);
+        assertRestores(next, "big", sha);
     }
 }

@@ -29,6 +29,8 @@ final class Qsd {
     final Path dir;
     final Path qmp;
     final Path live;
+    /** A second monitor, for the test to watch and disturb a backup that holds the first. */
+    final Path qmp2;
     private final Map<String, Long> drives = new LinkedHashMap<>();
     private Process process;
 
@@ -36,6 +38,7 @@ final class Qsd {
         this.dir = dir;
         this.qmp = dir.resolve("qmp.sock");
         this.live = dir.resolve("live.sock");
+        this.qmp2 = dir.resolve("qmp2.sock");
     }
 
     void create(String drive, long size) throws Exception {
@@ -46,6 +49,7 @@ final class Qsd {
     void start() throws Exception {
         Files.deleteIfExists(qmp);
         Files.deleteIfExists(live);
+        Files.deleteIfExists(qmp2);
         List<String> cmd = new ArrayList<>(List.of("qemu-storage-daemon"));
         for (String d : drives.keySet()) {
             cmd.addAll(List.of("--blockdev", "driver=file,node-name=" + d + "-file,filename=" + dir.resolve(d + ".qcow2"),
@@ -55,11 +59,12 @@ final class Qsd {
         for (String d : drives.keySet()) {
             cmd.addAll(List.of("--export", "type=nbd,id=live-" + d + ",node-name=" + d + ",name=" + d + ",writable=on"));
         }
-        cmd.addAll(List.of("--chardev", "socket,id=qmp0,path=" + qmp + ",server=on,wait=off", "--monitor", "chardev=qmp0"));
+        cmd.addAll(List.of("--chardev", "socket,id=qmp0,path=" + qmp + ",server=on,wait=off", "--monitor", "chardev=qmp0",
+                "--chardev", "socket,id=qmp1,path=" + qmp2 + ",server=on,wait=off", "--monitor", "chardev=qmp1"));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(
                 dir.resolve("qsd.log").toFile())).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!(Files.exists(qmp) && Files.exists(live))) {
+        while (!(Files.exists(qmp) && Files.exists(live) && Files.exists(qmp2))) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
                 throw new IOException("qemu-storage-daemon did not start: " + Files.readString(dir.resolve("qsd.log")));
             }
