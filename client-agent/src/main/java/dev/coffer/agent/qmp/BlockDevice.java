@@ -32,6 +32,17 @@ public record BlockDevice(String device, String qdev, String nodeName, String dr
         return qdev.equals(p) || qdev.equals(p + "/virtio-backend");
     }
 
+    /**
+     * The QOM path whose {@code drive} property holds the medium: the qdev path without the
+     * {@code /virtio-backend} that virtio devices report, or null without a qdev path.
+     */
+    public String qomPath() {
+        if (qdev == null || !qdev.startsWith("/")) {
+            return qdev == null ? null : "/machine/peripheral/" + qdev;
+        }
+        return qdev.endsWith("/virtio-backend") ? qdev.substring(0, qdev.length() - "/virtio-backend".length()) : qdev;
+    }
+
     static BlockDevice of(JsonNode d) {
         JsonNode ins = d.path("inserted");
         JsonNode qdev = d.get("qdev");

@@ -80,7 +80,7 @@ public final class QmpBlock {
             if (d.nodeName() == null) {
                 throw new QmpException("resolve drive", null, "device '" + name + "' has no medium");
             }
-            return new ResolvedDrive(name, d.nodeName(), ResolvedDrive.Via.DEVICE, d.driver(), d.virtualSize());
+            return new ResolvedDrive(name, d.nodeName(), ResolvedDrive.Via.DEVICE, d.driver(), d.virtualSize(), d.qomPath());
         }
         for (BlockNode n : nodes) {
             if (n.nodeName().equals(name)) {
@@ -172,6 +172,56 @@ public final class QmpBlock {
     public void mergeBitmaps(String node, String target, List<BitmapRef> sources) throws QmpException {
         qmp.execute("block-dirty-bitmap-merge", new Transaction().mergeBitmaps(node, target, sources)
                 .actions().get(0).get("data"));
+    }
+
+    // ------------------------------------------------------------------ VM run state and devices
+
+    /** {@code query-status}: true while the guest's CPUs run. */
+    public boolean running() throws QmpException {
+        return qmp.execute("query-status").path("running").asBoolean(false);
+    }
+
+    /** {@code stop}: pauses the guest's CPUs. */
+    public void stop() throws QmpException {
+        qmp.execute("stop");
+    }
+
+    /** {@code cont}: resumes the guest's CPUs. */
+    public void cont() throws QmpException {
+        qmp.execute("cont");
+    }
+
+    /** Points a guest device's {@code drive} property at {@code node} ({@code qom-set}). */
+    public void setDeviceDrive(String qomPath, String node) throws QmpException {
+        ObjectNode a = qmp.args();
+        a.put("path", qomPath);
+        a.put("property", "drive");
+        a.put("value", node);
+        qmp.execute("qom-set", a);
+    }
+
+    /**
+     * The node attached as child {@code childName} ({@code file}, {@code target}, …) of {@code parent},
+     * from {@code x-debug-query-block-graph}; empty when there is none. The only way QMP tells a
+     * filter's child, which is what a killed run's filter hides.
+     */
+    public Optional<String> childOf(String parent, String childName) throws QmpException {
+        JsonNode g = qmp.execute("x-debug-query-block-graph");
+        java.util.Map<Long, String> names = new java.util.HashMap<>();
+        for (JsonNode n : g.path("nodes")) {
+            names.put(n.path("id").asLong(), n.path("name").asText());
+        }
+        for (JsonNode e : g.path("edges")) {
+            if (childName.equals(e.path("name").asText()) && parent.equals(names.get(e.path("parent").asLong()))) {
+                return Optional.ofNullable(names.get(e.path("child").asLong()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** {@code query-block} entries whose medium is node {@code node}. */
+    public List<BlockDevice> devicesOn(String node) throws QmpException {
+        return queryBlock().stream().filter(d -> node.equals(d.nodeName())).toList();
     }
 
     // ------------------------------------------------------------------ NBD server and exports

@@ -7,6 +7,7 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 /**
@@ -85,7 +86,7 @@ final class ScratchGuard implements AutoCloseable {
         if (cancelReason == null) {
             cancelReason = why;
         }
-        thread.interrupt();
+        LockSupport.unpark(thread); // never interrupt: it would close the QMP channel in the middle of a write
     }
 
     private void loop() {
@@ -103,11 +104,7 @@ final class ScratchGuard implements AutoCloseable {
                 cancel("cannot watch the scratch space: " + e.getMessage());
                 return;
             }
-            try {
-                Thread.sleep(PERIOD_MS);
-            } catch (InterruptedException e) {
-                // woken by cancelSoon or close: loop re-checks
-            }
+            LockSupport.parkNanos(PERIOD_MS * 1_000_000L); // woken early by cancelSoon or close
         }
     }
 
@@ -145,7 +142,7 @@ final class ScratchGuard implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        thread.interrupt();
+        LockSupport.unpark(thread);
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {

@@ -30,7 +30,7 @@ final class ScratchImage {
 
     /**
      * Creates {@code file} ({@code size} bytes of virtual disk) and adds node {@code node} over it
-     * with {@code backing} as its backing node.
+     * with {@code backing} as its backing node (null: none).
      */
     static void create(QmpBlock qmp, Path file, String node, long size, String backing, String jobBase) throws QmpException {
         QmpClient c = qmp.client();
@@ -54,7 +54,9 @@ final class ScratchImage {
             qcow.put("driver", "qcow2");
             qcow.put("node-name", node);
             qcow.put("file", fileNode(node));
-            qcow.put("backing", backing);
+            if (backing != null) {
+                qcow.put("backing", backing);
+            }
             qcow.put("discard", "unmap");
             qmp.blockdevAdd(qcow);
         } catch (QmpException e) {

@@ -1,5 +1,6 @@
 package dev.coffer.agent.vm;
 
+import dev.coffer.agent.qmp.BlockDevice;
 import dev.coffer.agent.qmp.BlockExport;
 import dev.coffer.agent.qmp.BlockJob;
 import dev.coffer.agent.qmp.BlockNode;
@@ -48,15 +49,51 @@ final class StaleState {
                 removed.add("job " + j.id());
             }
         }
-        // format nodes before the file nodes under them; a filter a job left goes with its job
-        List<BlockNode> nodes = qmp.queryNamedBlockNodes(true);
-        for (boolean fileNodes : new boolean[] {false, true}) {
-            for (BlockNode n : nodes) {
-                if (n.nodeName().startsWith(prefix) && n.nodeName().endsWith("-f") == fileNodes
-                        && !n.nodeName().endsWith("-cbw") && qmp.node(n.nodeName()).isPresent()) {
-                    qmp.blockdevDel(n.nodeName());
-                    removed.add("node " + n.nodeName());
+        // a view holds its filter's permissions: the device can only leave the filter once the view is gone
+        for (BlockNode n : qmp.queryNamedBlockNodes(true)) {
+            if (n.nodeName().startsWith(prefix) && "snapshot-access".equals(n.driver())) {
+                qmp.blockdevDel(n.nodeName());
+                removed.add("node " + n.nodeName());
+            }
+        }
+        // a guest device a killed run left on its copy-before-write filter goes back to its own node
+        for (BlockDevice d : qmp.queryBlock()) {
+            if (d.nodeName() != null && d.nodeName().startsWith(prefix) && d.qomPath() != null) {
+                String original = qmp.childOf(d.nodeName(), "file").orElseThrow(() -> new QmpException("clean up", null,
+                        "device " + d.qomPath() + " sits on a stale filter " + d.nodeName() + " whose node cannot be found"));
+                boolean running = qmp.running();
+                if (running) {
+                    qmp.stop();
                 }
+                try {
+                    qmp.setDeviceDrive(d.qomPath(), original);
+                } finally {
+                    if (running) {
+                        qmp.cont();
+                    }
+                }
+                removed.add("filter " + d.nodeName() + " (device " + d.qomPath() + " back on " + original + ")");
+            }
+        }
+        // views, filters, scratch images, their file nodes: each pass removes those nothing uses any more
+        for (int pass = 0; pass < 6; pass++) {
+            List<String> left = qmp.queryNamedBlockNodes(true).stream().map(BlockNode::nodeName).filter(n -> n.startsWith(prefix))
+                    .toList();
+            if (left.isEmpty()) {
+                break;
+            }
+            QmpException last = null;
+            int before = removed.size();
+            for (String n : left) {
+                try {
+                    qmp.blockdevDel(n);
+                    removed.add("node " + n);
+                } catch (QmpException e) {
+                    last = e; // still in use by a node removed later in this pass, or by the next pass
+                }
+            }
+            if (removed.size() == before && last != null) {
+                throw new QmpException("cannot remove stale nodes " + left + ": " + last.getMessage(), last);
             }
         }
         for (BlockNode n : qmp.queryNamedBlockNodes(true)) {
@@ -78,6 +115,26 @@ final class StaleState {
             }
         }
         return removed;
+    }
+
+    /**
+     * Stops the private NBD server a killed run started (its socket still answers: QEMU runs at most
+     * one NBD server, so the one running is that one) and removes its socket file.
+     */
+    static java.util.Optional<String> removeNbdServer(QmpBlock qmp, Path socket) throws QmpException {
+        if (!Files.exists(socket)) {
+            return java.util.Optional.empty();
+        }
+        boolean ours = NbdEndpoint.answers(socket);
+        if (ours) {
+            qmp.stopNbdServer();
+        }
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            throw new QmpException("cannot remove the stale NBD socket " + socket + ": " + e.getMessage(), e);
+        }
+        return java.util.Optional.of((ours ? "NBD server on " : "socket file ") + socket);
     }
 
     /** 8 hex digits naming something after {@code text} (a private NBD socket after its QMP socket). */

@@ -1,9 +1,8 @@
 package dev.coffer.agent.vm;
 
 import dev.coffer.agent.backup.BackupRun;
+import dev.coffer.agent.backup.ChunkSource;
 import dev.coffer.agent.backup.NbdChunkSource;
-import dev.coffer.agent.nbd.NbdUri;
-import dev.coffer.agent.qmp.BitmapRef;
 import dev.coffer.agent.qmp.BlockNode;
 import dev.coffer.agent.qmp.CheckpointName;
 import dev.coffer.agent.qmp.CheckpointPlan;
@@ -59,17 +58,13 @@ public final class VmBackup implements AutoCloseable {
     private final QmpBlock qmp;
     private final List<ResolvedDrive> drives;
     private final String run = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-    private final List<Frozen> frozen = new ArrayList<>();
+    private final List<FrozenDrive> frozen = new ArrayList<>();
     private final List<String> cleaned;
     private Path privateSocket;
     private boolean startedServer;
     private ScratchGuard guard;
     private volatile String broken;
     private final Consumer<QmpEvent> listener = this::onEvent;
-
-    /** One frozen drive: its names and, once open, its NBD source. */
-    private record Frozen(ResolvedDrive drive, CheckpointPlan plan, String scratch, Path scratchFile, String job,
-            String export, String tempBitmap, NbdChunkSource[] source) {}
 
     private VmBackup(VmBackupOptions options, QmpClient client, List<ResolvedDrive> drives, List<String> cleaned) {
         this.options = options;
@@ -88,11 +83,13 @@ public final class VmBackup implements AutoCloseable {
         QmpClient c = QmpClient.connect(options.qmpSocket());
         try {
             QmpBlock q = new QmpBlock(c);
+            // first: a device a killed run left on its filter would resolve to the filter
+            List<String> cleaned = StaleState.remove(q, options.scratchDir(), TEMP_PREFIX, scratchFilePrefix(options));
+            StaleState.removeNbdServer(q, privateSocket(options)).ifPresent(cleaned::add);
             List<ResolvedDrive> drives = new ArrayList<>();
             for (String d : options.drives()) {
                 drives.add(q.resolveDrive(d));
             }
-            List<String> cleaned = StaleState.remove(q, options.scratchDir(), TEMP_PREFIX, scratchFilePrefix(options));
             return new VmBackup(options, c, drives, cleaned);
         } catch (IOException | RuntimeException e) {
             c.close();
@@ -106,6 +103,16 @@ public final class VmBackup implements AutoCloseable {
      */
     static String scratchFilePrefix(VmBackupOptions options) {
         return TEMP_PREFIX + StaleState.shortHash(options.qmpSocket().toAbsolutePath().toString()) + "-";
+    }
+
+    /**
+     * The socket of the NBD server the agent starts when QEMU runs none: next to the QMP socket (QEMU
+     * could create that one there, so it can create this), named after it, so the next run finds a
+     * killed run's server whatever {@code --scratch} it is given.
+     */
+    static Path privateSocket(VmBackupOptions options) {
+        Path qmpSocket = options.qmpSocket().toAbsolutePath();
+        return qmpSocket.resolveSibling(TEMP_PREFIX + "nbd-" + StaleState.shortHash(qmpSocket.toString()) + ".sock");
     }
 
     /** The temporary objects of earlier runs that {@link #connect} removed (for the log). */
@@ -139,59 +146,72 @@ public final class VmBackup implements AutoCloseable {
             for (String stale : plan.remove()) {
                 qmp.removeBitmap(d.nodeName(), stale);
             }
-            String name = TEMP_PREFIX + run + "-" + i;
             Path file = options.scratchDir().resolve(scratchFilePrefix(options) + run + "-" + i + ".qcow2");
-            frozen.add(new Frozen(d, plan, name, file, name + "-job", name,
-                    plan.usable() ? name : null, new NbdChunkSource[1]));
-            needed += qmp.allocatedBytes(d.nodeName());
+            FrozenDrive f = new FrozenDrive(d, plan, TEMP_PREFIX + run + "-" + i, file);
+            frozen.add(f);
+            if (!f.device()) {
+                needed += qmp.allocatedBytes(d.nodeName()); // only the job path can hurt the guest when the scratch fills
+            }
         }
-        long limit = options.scratchLimit() > 0 ? options.scratchLimit() : needed + needed / 100;
-        ScratchGuard.checkRoom(options.scratchDir(), limit, options.scratchLimit() > 0);
+        List<FrozenDrive> jobDrives = frozen.stream().filter(f -> !f.device()).toList();
+        if (!jobDrives.isEmpty()) {
+            long limit = options.scratchLimit() > 0 ? options.scratchLimit() : needed + needed / 100;
+            ScratchGuard.checkRoom(options.scratchDir(), limit, options.scratchLimit() > 0);
+        }
+        for (FrozenDrive f : frozen) {
+            f.createScratch(qmp);
+        }
         Transaction t = new Transaction();
-        for (Frozen f : frozen) {
-            ScratchImage.create(qmp, f.scratchFile(), f.scratch(), f.drive().size(), f.drive().nodeName(), f.scratch());
-            String node = f.drive().nodeName();
-            CheckpointPlan p = f.plan();
-            if (p.usable()) {
-                t.addBitmap(node, f.tempBitmap(), false, true, p.granularity());
-                t.mergeBitmaps(node, f.tempBitmap(), p.merge().stream().map(c -> BitmapRef.named(c.name())).toList());
-            }
-            t.addBitmap(node, p.next().name(), persistent(f.drive()), false, p.granularity());
-            if (p.disable() != null) {
-                t.disableBitmap(node, p.disable().name());
-            }
-            t.blockdevBackupSyncNone(f.job(), node, f.scratch(), f.scratch() + "-cbw");
+        for (FrozenDrive f : frozen) {
+            f.addTo(t, persistent(f.drive));
         }
         client.addEventListener(listener);
-        qmp.transaction(t);
-        guard = ScratchGuard.start(qmp, options.scratchDir(), frozen.stream().map(Frozen::scratchFile).toList(),
-                options.scratchLimit(), frozen.stream().map(Frozen::job).toList(), this::markBroken);
+        boolean anyDevice = frozen.stream().anyMatch(FrozenDrive::device);
+        boolean stopped = anyDevice && qmp.running();
+        if (stopped) {
+            qmp.stop(); // filters cannot join a transaction: a paused guest makes filters and checkpoints one instant
+        }
+        try {
+            for (FrozenDrive f : frozen) {
+                if (f.device()) {
+                    f.insertFilter(qmp);
+                }
+            }
+            qmp.transaction(t);
+        } finally {
+            if (stopped) {
+                qmp.cont();
+            }
+        }
+        if (!jobDrives.isEmpty()) {
+            guard = ScratchGuard.start(qmp, options.scratchDir(), jobDrives.stream().map(f -> f.scratchFile).toList(),
+                    options.scratchLimit(), jobDrives.stream().map(FrozenDrive::job).toList(), this::markBroken);
+        }
         NbdEndpoint endpoint = nbdServer();
         List<BackupRun.DiskSpec> out = new ArrayList<>();
-        for (Frozen f : frozen) {
-            List<BitmapRef> bitmaps = f.tempBitmap() == null ? List.of() : List.of(BitmapRef.on(f.drive().nodeName(), f.tempBitmap()));
-            qmp.addNbdExport(f.export(), f.scratch(), f.export(), false, bitmaps);
-            NbdUri uri = endpoint.uri(f.export());
-            f.source()[0] = NbdChunkSource.open(uri, f.tempBitmap(), ctx.chunkSize());
-            CheckpointPlan p = f.plan();
-            ManifestDisk.Checkpoint cp = new ManifestDisk.Checkpoint(p.next().name(), p.next().seq(), f.drive().nodeName(),
-                    f.drive().size(), granularityOf(f.drive().nodeName(), p.next().name()));
-            out.add(new BackupRun.DiskSpec(f.drive().name(), f.source()[0], cp, p.reason()));
+        for (FrozenDrive f : frozen) {
+            f.export(qmp);
+            f.source = NbdChunkSource.open(endpoint.uri(f.export()), f.tempBitmap(), ctx.chunkSize());
+            CheckpointPlan p = f.plan;
+            ManifestDisk.Checkpoint cp = new ManifestDisk.Checkpoint(p.next().name(), p.next().seq(), f.drive.nodeName(),
+                    f.drive.size(), granularityOf(f.drive.nodeName(), p.next().name()));
+            ChunkSource src = f.device() ? new BreakableView(f.source, f.drive.name()) : f.source;
+            out.add(new BackupRun.DiskSpec(f.drive.name(), src, cp, p.reason()));
         }
         return out;
     }
 
     /**
      * Fails when a view stopped being frozen (a fleecing job ended, the scratch guard cancelled it):
-     * called before the restore point is published.
+     * called before the restore point is published. A broken filter view fails its reads instead.
      */
     public void checkIntact() throws IOException {
         String b = broken;
         if (b == null) {
             var running = qmp.queryBlockJobs().stream().map(j -> j.id()).toList();
-            for (Frozen f : frozen) {
-                if (!running.contains(f.job())) {
-                    b = "the fleecing job " + f.job() + " of drive " + f.drive().name() + " is gone";
+            for (FrozenDrive f : frozen) {
+                if (!f.device() && !running.contains(f.job())) {
+                    b = "the fleecing job " + f.job() + " of drive " + f.drive.name() + " is gone";
                 }
             }
         }
@@ -209,9 +229,9 @@ public final class VmBackup implements AutoCloseable {
     private void onEvent(QmpEvent e) {
         switch (e.name()) {
             case "BLOCK_JOB_COMPLETED", "BLOCK_JOB_CANCELLED", "BLOCK_JOB_ERROR" -> {
-                for (Frozen f : frozen) {
+                for (FrozenDrive f : frozen) {
                     if (f.job().equals(e.jobId())) {
-                        markBroken("the fleecing job " + f.job() + " of drive " + f.drive().name() + " ended (" + e.name()
+                        markBroken("the fleecing job " + f.job() + " of drive " + f.drive.name() + " ended (" + e.name()
                                 + (e.text("error") != null ? ": " + e.text("error") : "") + ")");
                     }
                 }
@@ -244,14 +264,9 @@ public final class VmBackup implements AutoCloseable {
         if (options.nbdAddress() != null) {
             return NbdEndpoint.tcp(options.nbdAddress());
         }
-        Path socket = options.scratchDir().resolve(TEMP_PREFIX + "nbd-" + StaleState.shortHash(options.qmpSocket().toString()) + ".sock");
+        Path socket = privateSocket(options);
         if (qmp.startNbdServerUnix(socket)) {
             startedServer = true;
-            privateSocket = socket;
-            return NbdEndpoint.unix(socket);
-        }
-        if (Files.exists(socket) && NbdEndpoint.answers(socket)) {
-            startedServer = true; // a killed run's private server: use it, stop it at the end
             privateSocket = socket;
             return NbdEndpoint.unix(socket);
         }
@@ -260,8 +275,9 @@ public final class VmBackup implements AutoCloseable {
     }
 
     /**
-     * Tears everything down: NBD clients, exports, jobs, scratch nodes and files, temporary bitmaps,
-     * a private NBD server. Keeps going past errors and reports them together at the end.
+     * Tears everything down: NBD clients, exports, jobs, filters (the guest's devices back on their
+     * own nodes), scratch nodes and files, temporary bitmaps, a private NBD server. Keeps going past
+     * errors and reports them together at the end.
      */
     @Override
     public void close() throws IOException {
@@ -269,15 +285,15 @@ public final class VmBackup implements AutoCloseable {
         if (guard != null) {
             guard.close();
         }
-        for (Frozen f : frozen) {
-            if (f.source()[0] != null) {
-                f.source()[0].close();
+        for (FrozenDrive f : frozen) {
+            if (f.source != null) {
+                f.source.close();
             }
         }
         client.removeEventListener(listener);
         try {
             var exports = qmp.queryBlockExports().stream().map(e -> e.id()).toList();
-            for (Frozen f : frozen) {
+            for (FrozenDrive f : frozen) {
                 if (exports.contains(f.export())) {
                     step(errors, () -> {
                         qmp.deleteExport(f.export(), true);
@@ -286,28 +302,48 @@ public final class VmBackup implements AutoCloseable {
                 }
             }
             var jobs = qmp.queryBlockJobs().stream().map(j -> j.id()).toList();
-            for (Frozen f : frozen) {
-                if (jobs.contains(f.job())) {
+            for (FrozenDrive f : frozen) {
+                if (!f.device() && jobs.contains(f.job())) {
                     step(errors, () -> {
                         qmp.jobCancel(f.job());
                         qmp.awaitJobGone(f.job(), GONE_TIMEOUT);
                     });
                 }
             }
-            for (Frozen f : frozen) {
-                step(errors, () -> ScratchImage.remove(qmp, f.scratch()));
+            for (FrozenDrive f : frozen) {
+                step(errors, () -> f.removeView(qmp));
+            }
+            if (frozen.stream().anyMatch(FrozenDrive::repointed)) {
+                step(errors, () -> {
+                    boolean stopped = qmp.running();
+                    if (stopped) {
+                        qmp.stop();
+                    }
+                    try {
+                        for (FrozenDrive f : frozen) {
+                            f.repointBack(qmp);
+                        }
+                    } finally {
+                        if (stopped) {
+                            qmp.cont();
+                        }
+                    }
+                });
+            }
+            for (FrozenDrive f : frozen) {
+                step(errors, () -> f.removeNodes(qmp));
                 if (f.tempBitmap() != null) {
                     step(errors, () -> {
-                        if (qmp.bitmaps(f.drive().nodeName()).stream().anyMatch(b -> f.tempBitmap().equals(b.name()))) {
-                            qmp.removeBitmap(f.drive().nodeName(), f.tempBitmap());
+                        if (qmp.bitmaps(f.drive.nodeName()).stream().anyMatch(b -> f.tempBitmap().equals(b.name()))) {
+                            qmp.removeBitmap(f.drive.nodeName(), f.tempBitmap());
                         }
                     });
                 }
                 step(errors, () -> {
                     try {
-                        Files.deleteIfExists(f.scratchFile());
+                        Files.deleteIfExists(f.scratchFile);
                     } catch (IOException e) {
-                        throw new QmpException("cannot delete scratch file " + f.scratchFile() + ": " + e.getMessage(), e);
+                        throw new QmpException("cannot delete scratch file " + f.scratchFile + ": " + e.getMessage(), e);
                     }
                 });
             }
@@ -334,9 +370,9 @@ public final class VmBackup implements AutoCloseable {
         if (guard != null) {
             guard.close();
         }
-        for (Frozen f : frozen) {
-            if (f.source()[0] != null) {
-                f.source()[0].close();
+        for (FrozenDrive f : frozen) {
+            if (f.source != null) {
+                f.source.close();
             }
         }
         client.close();

@@ -50,7 +50,7 @@ final class QmpBlockParseTest {
     @Test
     void aDeviceIdResolvesToItsRootNode() throws Exception {
         assertThat(QmpBlock.resolve("vda", devices(), nodes()))
-                .isEqualTo(new ResolvedDrive("vda", "disk0", ResolvedDrive.Via.DEVICE, "qcow2", 1L << 30));
+                .isEqualTo(new ResolvedDrive("vda", "disk0", ResolvedDrive.Via.DEVICE, "qcow2", 1L << 30, "/machine/peripheral/vda"));
         assertThat(QmpBlock.resolve("drive1", devices(), nodes()).nodeName()).isEqualTo("#block312");
         assertThat(QmpBlock.resolve("/machine/peripheral/vda/virtio-backend", devices(), nodes()).nodeName())
                 .isEqualTo("disk0");

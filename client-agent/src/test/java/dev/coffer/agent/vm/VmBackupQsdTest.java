@@ -270,11 +270,11 @@ final class VmBackupQsdTest {
                 List<BackupRun.DiskSpec> specs = vm.freeze(new BackupRun.Context(UUID.randomUUID(), MIB, null), GROUP);
                 assertThat(specs.getFirst().source().size()).isEqualTo(DISK);
                 assertThat(specs.getFirst().source().isZeroChunk(0)).isTrue();
-                try (Stream<Path> files = Files.list(scratch)) {
-                    assertThat(files.map(f -> f.getFileName().toString())).anyMatch(f -> f.endsWith(".sock"));
-                }
+                assertThat(VmBackup.privateSocket(new VmBackupOptions(qmp, List.of("p"), scratch, 0, null, null)))
+                        .as("a private server's socket next to the QMP socket").exists();
             }
-            assertThat(leftovers(scratch)).as("socket and scratch gone").isEmpty();
+            assertThat(leftovers(scratch)).as("scratch gone").isEmpty();
+            assertThat(VmBackup.privateSocket(new VmBackupOptions(qmp, List.of("p"), scratch, 0, null, null))).doesNotExist();
             try (QmpClient c = QmpClient.connect(qmp)) {
                 QmpBlock q = new QmpBlock(c);
                 assertThat(q.startNbdServerUnix(d.resolve("again.sock"))).as("the private server was stopped").isTrue();
