@@ -81,6 +81,14 @@ public final class BackupCommand implements Callable<Integer> {
             description = "For qmp: the address of an NBD server the QEMU already runs.")
     String nbdAddress;
 
+    @Option(names = "--fsfreeze", description = "For qmp: have qemu-guest-agent flush and freeze the guest's filesystems "
+            + "for the instant the drives are frozen (needs --qga-socket).")
+    boolean fsfreeze;
+
+    @Option(names = "--qga-socket", paramLabel = "PATH",
+            description = "For --fsfreeze: the host-side unix socket of the VM's org.qemu.guest_agent.0 channel.")
+    Path qgaSocket;
+
     @Option(names = "--config", paramLabel = "FILE", description = "Attach one of the VM's own config files (domain XML, QEMU command line).")
     List<Path> configFiles = new ArrayList<>();
 
@@ -101,9 +109,10 @@ public final class BackupCommand implements Callable<Integer> {
         if (sources.stream().anyMatch(s -> s.startsWith("qmp:"))) {
             return callQmp();
         }
-        if (!drives.isEmpty() || scratch != null || scratchLimit != null || nbdSocket != null || nbdAddress != null) {
-            throw new IllegalArgumentException("--drive, --scratch, --scratch-limit, --nbd-socket and --nbd-address go with "
-                    + "--source qmp:PATH only");
+        if (!drives.isEmpty() || scratch != null || scratchLimit != null || nbdSocket != null || nbdAddress != null || fsfreeze
+                || qgaSocket != null) {
+            throw new IllegalArgumentException("--drive, --scratch, --scratch-limit, --nbd-socket, --nbd-address, --fsfreeze and "
+                    + "--qga-socket go with --source qmp:PATH only");
         }
         List<String[]> named = new ArrayList<>();
         for (int i = 0; i < sources.size(); i++) {
@@ -164,7 +173,11 @@ public final class BackupCommand implements Callable<Integer> {
         Path socket = Path.of(uri.startsWith("qmp://") ? uri.substring("qmp://".length()) : uri.substring("qmp:".length()));
         VmBackupOptions options = new VmBackupOptions(socket, drives,
                 scratch != null ? scratch : Path.of(System.getProperty("java.io.tmpdir")),
-                scratchLimit == null ? 0 : scratchLimit, nbdSocket, nbdAddress);
+                scratchLimit == null ? 0 : scratchLimit, nbdSocket, nbdAddress, fsfreeze ? qgaSocket : null);
+        if (fsfreeze != (qgaSocket != null)) {
+            throw new IllegalArgumentException(fsfreeze ? "--fsfreeze needs --qga-socket PATH (the guest agent's channel)"
+                    : "--qga-socket is used only with --fsfreeze");
+        }
         GroupId g = GroupId.parse(store.ns(), group);
         checkConfigFiles();
         CryptConfig crypt = key.load();

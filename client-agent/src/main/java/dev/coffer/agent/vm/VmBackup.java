@@ -3,6 +3,7 @@ package dev.coffer.agent.vm;
 import dev.coffer.agent.backup.BackupRun;
 import dev.coffer.agent.backup.ChunkSource;
 import dev.coffer.agent.backup.NbdChunkSource;
+import dev.coffer.agent.qga.QgaClient;
 import dev.coffer.agent.qmp.BlockNode;
 import dev.coffer.agent.qmp.CheckpointName;
 import dev.coffer.agent.qmp.CheckpointPlan;
@@ -65,8 +66,10 @@ public final class VmBackup implements AutoCloseable {
     private ScratchGuard guard;
     private volatile String broken;
     private final Consumer<QmpEvent> listener = this::onEvent;
+    private final QgaClient qga;
 
-    private VmBackup(VmBackupOptions options, QmpClient client, List<ResolvedDrive> drives, List<String> cleaned) {
+    private VmBackup(VmBackupOptions options, QmpClient client, List<ResolvedDrive> drives, List<String> cleaned, QgaClient qga) {
+        this.qga = qga;
         this.options = options;
         this.client = client;
         this.qmp = new QmpBlock(client);
@@ -84,13 +87,26 @@ public final class VmBackup implements AutoCloseable {
         try {
             QmpBlock q = new QmpBlock(c);
             // first: a device a killed run left on its filter would resolve to the filter
-            List<String> cleaned = StaleState.remove(q, options.scratchDir(), TEMP_PREFIX, scratchFilePrefix(options));
+            List<String> cleaned = new ArrayList<>(StaleState.remove(q, options.scratchDir(), TEMP_PREFIX, scratchFilePrefix(options)));
             StaleState.removeNbdServer(q, privateSocket(options)).ifPresent(cleaned::add);
             List<ResolvedDrive> drives = new ArrayList<>();
             for (String d : options.drives()) {
                 drives.add(q.resolveDrive(d));
             }
-            return new VmBackup(options, c, drives, cleaned);
+            QgaClient qga = null;
+            if (options.qgaSocket() != null) {
+                qga = QgaClient.connect(options.qgaSocket(), QgaClient.DEFAULT_TIMEOUT);
+                try {
+                    if ("frozen".equals(qga.fsfreezeStatus())) {
+                        qga.fsfreezeThaw(); // a killed run froze the guest and never thawed it
+                        cleaned.add("frozen guest filesystems (thawed)");
+                    }
+                } catch (IOException | RuntimeException e) {
+                    qga.close();
+                    throw e;
+                }
+            }
+            return new VmBackup(options, c, drives, cleaned, qga);
         } catch (IOException | RuntimeException e) {
             c.close();
             throw e;
@@ -167,20 +183,29 @@ public final class VmBackup implements AutoCloseable {
         }
         client.addEventListener(listener);
         boolean anyDevice = frozen.stream().anyMatch(FrozenDrive::device);
-        boolean stopped = anyDevice && qmp.running();
-        if (stopped) {
-            qmp.stop(); // filters cannot join a transaction: a paused guest makes filters and checkpoints one instant
+        if (qga != null) {
+            qga.fsfreezeFreeze(); // the guest flushes and freezes its filesystems: a clean instant
         }
         try {
-            for (FrozenDrive f : frozen) {
-                if (f.device()) {
-                    f.insertFilter(qmp);
+            boolean stopped = anyDevice && qmp.running();
+            if (stopped) {
+                qmp.stop(); // filters cannot join a transaction: a paused guest makes filters and checkpoints one instant
+            }
+            try {
+                for (FrozenDrive f : frozen) {
+                    if (f.device()) {
+                        f.insertFilter(qmp);
+                    }
+                }
+                qmp.transaction(t);
+            } finally {
+                if (stopped) {
+                    qmp.cont();
                 }
             }
-            qmp.transaction(t);
         } finally {
-            if (stopped) {
-                qmp.cont();
+            if (qga != null) {
+                qga.fsfreezeThaw();
             }
         }
         if (!jobDrives.isEmpty()) {
@@ -355,6 +380,9 @@ public final class VmBackup implements AutoCloseable {
             }
         } finally {
             client.close();
+            if (qga != null) {
+                qga.close();
+            }
         }
         if (!errors.isEmpty()) {
             throw new IOException("teardown of the backup's temporary QEMU state was incomplete (the next backup removes "
@@ -376,6 +404,9 @@ public final class VmBackup implements AutoCloseable {
             }
         }
         client.close();
+        if (qga != null) {
+            qga.close();
+        }
     }
 
     private interface Step {

@@ -13,9 +13,16 @@ import java.util.Objects;
  * @param scratchLimit bytes the scratch images may take in all, or 0 for "what the disks hold now plus 1%"
  * @param nbdSocket the unix socket of an NBD server QEMU already runs, or null
  * @param nbdAddress HOST:PORT of an NBD server QEMU already runs, or null
+ * @param qgaSocket the guest agent's socket for {@code --fsfreeze}, or null not to freeze filesystems
  */
 public record VmBackupOptions(Path qmpSocket, List<String> drives, Path scratchDir, long scratchLimit, Path nbdSocket,
-        String nbdAddress) {
+        String nbdAddress, Path qgaSocket) {
+
+    /** Without {@code --fsfreeze}. */
+    public VmBackupOptions(Path qmpSocket, List<String> drives, Path scratchDir, long scratchLimit, Path nbdSocket,
+            String nbdAddress) {
+        this(qmpSocket, drives, scratchDir, scratchLimit, nbdSocket, nbdAddress, null);
+    }
 
     public VmBackupOptions {
         Objects.requireNonNull(qmpSocket, "qmpSocket");

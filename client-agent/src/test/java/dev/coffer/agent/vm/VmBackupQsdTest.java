@@ -282,4 +282,35 @@ final class VmBackupQsdTest {
             }
         }
     }
+
+    /**
+     * {@code --fsfreeze} with a guest agent that refuses to freeze (qemu-ga on this machine with the
+     * freeze commands disabled: a test must never freeze the machine it runs on): the backup fails
+     * before any drive is frozen and leaves nothing behind.
+     */
+    @Test
+    void aGuestAgentThatCannotFreezeFailsTheBackupCleanly() throws Exception {
+        Path qgaSocket = dir.resolve("qga.sock");
+        Process qga = new ProcessBuilder("qemu-ga", "-m", "unix-listen", "-p", qgaSocket.toString(), "-t", dir.toString(),
+                "-f", dir.resolve("qga.pid").toString(), "-b", "guest-fsfreeze-freeze,guest-fsfreeze-freeze-list,guest-fsfreeze-thaw")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("qga.log").toFile()).start();
+        try {
+            while (!Files.exists(qgaSocket)) {
+                assertThat(qga.isAlive()).isTrue();
+                Thread.sleep(10);
+            }
+            Path scratch = scratch("fsfreeze");
+            VmBackupOptions o = new VmBackupOptions(qmpSocket, List.of("disk1"), scratch, 0, liveSocket, null, qgaSocket);
+            UUID ds = UUID.randomUUID();
+            try (VmBackup vm = VmBackup.connect(o)) {
+                assertThatThrownBy(() -> vm.freeze(new BackupRun.Context(ds, MIB, null), GROUP))
+                        .hasMessageContaining("refused guest-fsfreeze-freeze");
+            }
+            assertThat(leftovers(scratch)).isEmpty();
+            assertThat(checkpoints("disk1", ds)).as("no checkpoint without a freeze").isEmpty();
+        } finally {
+            qga.destroy();
+            qga.waitFor();
+        }
+    }
 }
