@@ -164,9 +164,15 @@ final class NbdBackupIT {
         CofferProcess.Run file = run(admin, "backup", "vm/3", "--source", "file:" + img, "--bitmap", "b1");
         assertThat(file.code()).isEqualTo(1);
         assertThat(file.err()).contains("--bitmap applies to NBD sources only").contains("drive0");
-        CofferProcess.Run qmp = run(admin, "backup", "vm/3", "--source", "qmp:/run/qemu.sock");
+        CofferProcess.Run qmp = run(admin, "backup", "vm/3", "--source", "qmp:/run/qemu.sock", "--drive", "vda", "--bitmap", "b1");
         assertThat(qmp.code()).isEqualTo(1);
-        assertThat(qmp.err()).contains("QMP sources are not supported by this version yet").contains("virsh backup-begin");
+        assertThat(qmp.err()).contains("--bitmap is for NBD sources");
+        CofferProcess.Run noDrive = run(admin, "backup", "vm/3", "--source", "qmp:/run/qemu.sock");
+        assertThat(noDrive.code()).isEqualTo(1);
+        assertThat(noDrive.err()).contains("needs at least one --drive");
+        CofferProcess.Run mixed = run(admin, "backup", "vm/3", "--source", "file:" + img, "--drive", "vda");
+        assertThat(mixed.code()).isEqualTo(1);
+        assertThat(mixed.err()).contains("go with --source qmp:PATH only");
         CofferProcess.Run missing = run(admin, "backup", "vm/3", "--source",
                 "nbd+unix:///vda?socket=" + work.resolve("nobody.sock"), "--bitmap", "b1");
         assertThat(missing.code()).isEqualTo(1);

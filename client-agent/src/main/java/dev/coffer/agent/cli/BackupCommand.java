@@ -286,8 +286,9 @@ public final class BackupCommand implements Callable<Integer> {
         } else {
             out.printf("restore point %s in %.1f s%n", r.snapshot(), r.durationS());
             for (BackupRun.DiskResult d : r.disks()) {
-                out.printf("  %s: %s, %s (%s); read %s, reused %s, uploaded %d chunks (%s), zero %s%n", d.name(),
-                        ProgressLine.human(d.size()), d.mode(), d.reason(), ProgressLine.human(d.readBytes()),
+                out.printf("  %s: %s, %s; read %s, reused %s, uploaded %d chunks (%s), zero %s%n", d.name(),
+                        ProgressLine.human(d.size()), d.reason() == null ? d.mode() : d.mode() + " (" + d.reason() + ")",
+                        ProgressLine.human(d.readBytes()),
                         ProgressLine.human(d.reusedBytes()), d.uploadedChunks(), ProgressLine.human(d.uploadedBytes()),
                         ProgressLine.human(d.zeroBytes()));
             }

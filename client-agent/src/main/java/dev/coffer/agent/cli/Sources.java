@@ -6,7 +6,8 @@ import java.nio.file.Path;
 /**
  * Disk source and target URIs as qemu-img and libnbd spell them: {@code file:/path} (or a plain
  * path), {@code nbd://host[:port][/export]} and {@code nbd+unix:///export?socket=/path} as backup
- * sources; {@code qmp:} gets a clear error until the QMP work lands.
+ * sources; {@code qmp:} sources are handled by the backup command itself (a whole VM, with
+ * {@code --drive}), so here they only get a clear error.
  */
 final class Sources {
 
@@ -36,9 +37,8 @@ final class Sources {
             return Path.of(uri.substring("file:".length()));
         }
         if (uri.startsWith("qmp:")) {
-            throw new IllegalArgumentException("'" + uri + "': QMP sources are not supported by this version yet; "
-                    + "for a libvirt VM start a pull-mode backup (virsh backup-begin) and give its NBD export as "
-                    + "--source nbd+unix:///EXPORT?socket=PATH --bitmap NAME, or use file:/path for image files and block devices");
+            throw new IllegalArgumentException("'" + uri + "': a qmp: source is the whole VM: give it as the only --source, "
+                    + "with one --drive NAME per disk (see docs/backup.md)");
         }
         if (isNbd(uri)) {
             throw new IllegalArgumentException("'" + uri + "': NBD restore targets are not supported by this version yet; use file:/path");
