@@ -63,6 +63,11 @@ final class VmBackupQsdTest {
                     "--blockdev", "driver=qcow2,node-name=" + d + ",file=" + d + "-file"));
             exports.addAll(cmd("--export", "type=nbd,id=live-" + d + ",node-name=" + d + ",name=" + d + ",writable=on"));
         }
+        Path raw = dir.resolve("raw0.img");
+        run("truncate", "-s", Long.toString(DISK), raw.toString());
+        c.addAll(cmd("--blockdev", "driver=file,node-name=raw0-file,filename=" + raw,
+                "--blockdev", "driver=raw,node-name=raw0,file=raw0-file"));
+        exports.addAll(cmd("--export", "type=nbd,id=live-raw0,node-name=raw0,name=raw0,writable=on"));
         c.addAll(cmd("--nbd-server", "addr.type=unix,addr.path=" + liveSocket));
         c.addAll(exports);
         c.addAll(cmd("--chardev", "socket,id=qmp0,path=" + qmpSocket + ",server=on,wait=off", "--monitor", "chardev=qmp0"));
@@ -312,5 +317,30 @@ final class VmBackupQsdTest {
             qga.destroy();
             qga.waitFor();
         }
+    }
+
+    /** A raw image cannot store bitmaps: its checkpoints live in QEMU's memory, still incremental until QEMU restarts. */
+    @Test
+    void aRawDriveGetsInMemoryCheckpoints() throws Exception {
+        UUID ds = UUID.randomUUID();
+        Path scratch = scratch("raw");
+        write("raw0", 0, MIB, 0x71);
+        VmBackupOptions o = new VmBackupOptions(qmpSocket, List.of("raw0"), scratch, 0, liveSocket, null);
+        List<BackupRun.DiskSpec> first;
+        try (VmBackup vm = VmBackup.connect(o)) {
+            first = vm.freeze(new BackupRun.Context(ds, MIB, null), GROUP);
+        }
+        assertThat(checkpoints("raw0", ds)).singleElement().satisfies(b -> {
+            assertThat(b.persistent()).as("raw cannot persist bitmaps").isFalse();
+            assertThat(b.recording()).isTrue();
+        });
+        write("raw0", 3L * MIB, 4096, 0x72);
+        try (VmBackup vm = VmBackup.connect(o)) {
+            BackupRun.DiskSpec d = vm.freeze(new BackupRun.Context(ds, MIB, baseOf(first)), GROUP).getFirst();
+            assertThat(d.bitmapReason()).isNull();
+            assertThat(d.source().isClean(3)).isFalse();
+            assertThat(d.source().isClean(0)).isTrue();
+        }
+        assertThat(leftovers(scratch)).isEmpty();
     }
 }
