@@ -292,4 +292,34 @@ final class QmpBackupIT {
         assertThat(dirtyRead(disk(next, "big"))).as("X and Y: the merge spans the failed backup's checkpoint").isEqualTo(BIG);
         assertRestores(next, "big", sha);
     }
+
+    @Test
+    void aDroppedNbdConnectionFailsTheBackupCleanlyAndTheChainStaysUsable() throws Exception {
+        qsd.write("big", 0, MIB, 0x71);
+        ok(admin, backup("vm/6", "big"));
+        qsd.fillRandom("big", BIG, work.resolve("random-drop.raw"));
+        Path out = work.resolve("drop.out");
+        Path err = work.resolve("drop.err");
+        Process p = CofferProcess.start(admin, out, err, backup("vm/6", "big"));
+        awaitFleecingJob(p, err);
+        try (QmpClient c = QmpClient.connect(qsd.qmp2)) {
+            QmpBlock q = new QmpBlock(c);
+            for (var e : q.queryBlockExports()) {
+                if (e.id().startsWith("cofferx-")) {
+                    q.deleteExport(e.id(), true); // QEMU drops the NBD connection under the backup
+                }
+            }
+        }
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isNotZero();
+        assertThat(Files.readString(err)).as("names the export and what failed").contains("coffer backup:").contains("cofferx-");
+        assertThat(ok(admin, "snapshots", "vm/6", "--json").json()).as("nothing published").hasSize(1);
+        assertThat(scratchLeftovers()).isEmpty();
+
+        String sha = qsd.sha256("big");
+        JsonNode next = ok(admin, backup("vm/6", "big")).json();
+        assertThat(disk(next, "big").get("mode").asText()).isEqualTo("incremental");
+        assertThat(dirtyRead(disk(next, "big"))).isEqualTo(BIG);
+        assertRestores(next, "big", sha);
+    }
 }
