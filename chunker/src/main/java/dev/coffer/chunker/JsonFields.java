@@ -75,6 +75,12 @@ final class JsonFields {
         return n.isNull() ? null : text(parent, field, path);
     }
 
+    /** A string when the field is present (JSON null or absent: Java null), for fields added later. */
+    String optionalText(ObjectNode parent, String field, String path) throws FormatException {
+        JsonNode n = parent.get(field);
+        return n == null || n.isNull() ? null : text(parent, field, path);
+    }
+
     boolean bool(ObjectNode parent, String field, String path) throws FormatException {
         JsonNode n = required(parent, field, path);
         if (!n.isBoolean()) {

@@ -74,10 +74,22 @@ public record ManifestDisk(String name, long size, IndexRef index, Mode mode, St
      * @param node the block node the bitmap lives on
      * @param size the disk size the bitmap covers
      * @param granularity the bitmap's granularity in bytes
+     * @param freeze how the point-in-time view was taken: {@code filter} (copy-before-write under a
+     *     guest device), {@code job} (a fleecing {@code blockdev-backup}), or null when not recorded
+     *     (older manifests; the field is written only when set, so their bytes do not change)
      */
-    public record Checkpoint(String name, long seq, String node, long size, long granularity) {
+    public record Checkpoint(String name, long seq, String node, long size, long granularity, String freeze) {
+
+        /** A checkpoint without a recorded freeze method. */
+        public Checkpoint(String name, long seq, String node, long size, long granularity) {
+            this(name, seq, node, size, granularity, null);
+        }
+
         /** @throws IllegalArgumentException for empty names or out-of-range numbers */
         public Checkpoint {
+            if (freeze != null && freeze.isEmpty()) {
+                throw new IllegalArgumentException("checkpoint freeze is null or a word, not empty");
+            }
             if (name == null || name.isEmpty() || node == null || node.isEmpty()) {
                 throw new IllegalArgumentException("checkpoint name and node must not be empty");
             }
@@ -120,6 +132,9 @@ public record ManifestDisk(String name, long size, IndexRef index, Mode mode, St
             cp.put("node", checkpoint.node());
             cp.put("size", checkpoint.size());
             cp.put("granularity", checkpoint.granularity());
+            if (checkpoint.freeze() != null) {
+                cp.put("freeze", checkpoint.freeze());
+            }
         }
         ObjectNode stats = o.putObject("statistics");
         statistics.forEach(stats::put);
@@ -146,8 +161,9 @@ public record ManifestDisk(String name, long size, IndexRef index, Mode mode, St
             String cpNode = f.text(cp, "node", cpp);
             long cpSize = f.longValue(cp, "size", cpp);
             long granularity = f.longValue(cp, "granularity", cpp);
+            String freeze = f.optionalText(cp, "freeze", cpp);
             try {
-                checkpoint = new Checkpoint(cpName, seq, cpNode, cpSize, granularity);
+                checkpoint = new Checkpoint(cpName, seq, cpNode, cpSize, granularity, freeze);
             } catch (IllegalArgumentException e) {
                 throw f.malformed(cpp, e.getMessage());
             }

@@ -104,6 +104,25 @@ final class ManifestTest {
     }
 
     @Test
+    void aCheckpointMayRecordHowTheViewWasFrozenWithoutChangingManifestsThatDoNot() throws FormatException {
+        ManifestDisk.Checkpoint cp = new ManifestDisk.Checkpoint("coffer-x-y-00000001", 1, "disk0", 1 << 20, 65536, "filter");
+        Manifest m = Manifest.builder().snapshot(SnapshotId.parsePath("vm/1/2030-01-01T00:00:00Z")).chunkSize(1 << 20)
+                .addDisk(new ManifestDisk("vda", 1 << 20, new ManifestDisk.IndexRef("vda.fidx", 4128, Digest.ZERO),
+                        ManifestDisk.Mode.FULL, "no-base", cp, Map.of()))
+                .createdBy("test").sign(null);
+        assertThat(new String(m.toBytes(), java.nio.charset.StandardCharsets.UTF_8)).contains("\"freeze\":\"filter\"");
+        assertThat(Manifest.parse(m.toBytes(), "t", null).disks().getFirst().checkpoint()).isEqualTo(cp);
+
+        ManifestDisk.Checkpoint old = new ManifestDisk.Checkpoint("coffer-x-y-00000001", 1, "disk0", 1 << 20, 65536);
+        Manifest o = Manifest.builder().snapshot(SnapshotId.parsePath("vm/1/2030-01-01T00:00:00Z")).chunkSize(1 << 20)
+                .addDisk(new ManifestDisk("vda", 1 << 20, new ManifestDisk.IndexRef("vda.fidx", 4128, Digest.ZERO),
+                        ManifestDisk.Mode.FULL, "no-base", old, Map.of()))
+                .createdBy("test").sign(null);
+        assertThat(new String(o.toBytes(), java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("freeze");
+        assertThat(Manifest.parse(o.toBytes(), "t", null).disks().getFirst().checkpoint().freeze()).isNull();
+    }
+
+    @Test
     void shouldRoundTripUnencryptedWithNamespaceAndNoParent() throws FormatException {
         Manifest m = Manifest.builder()
                 .snapshot(SnapshotId.parsePath("ns/site-a/ns/rack_2/host/db-01/2030-01-01T00:00:00Z"))

@@ -219,7 +219,7 @@ public final class VmBackup implements AutoCloseable {
             f.source = NbdChunkSource.open(endpoint.uri(f.export()), f.tempBitmap(), ctx.chunkSize());
             CheckpointPlan p = f.plan;
             ManifestDisk.Checkpoint cp = new ManifestDisk.Checkpoint(p.next().name(), p.next().seq(), f.drive.nodeName(),
-                    f.drive.size(), granularityOf(f.drive.nodeName(), p.next().name()));
+                    f.drive.size(), granularityOf(f.drive.nodeName(), p.next().name()), f.device() ? "filter" : "job");
             ChunkSource src = f.device() ? new BreakableView(f.source, f.drive.name()) : f.source;
             out.add(new BackupRun.DiskSpec(f.drive.name(), src, cp, p.reason()));
         }

@@ -115,6 +115,7 @@ final class VmBackupDeviceTest {
             BackupRun.DiskSpec vda = specs.getFirst();
             assertThat(vda.name()).isEqualTo("vda");
             assertThat(vda.checkpoint().node()).as("the checkpoint lives on the drive's node").isEqualTo("disk0");
+            assertThat(vda.checkpoint().freeze()).isEqualTo("filter");
             guestWrite(0, MIB, 0x42); // after the freeze instant
             guestWrite(4L * MIB, MIB, 0x43);
             assertThat(firstByte(vda, 0)).isEqualTo((byte) 0x41);

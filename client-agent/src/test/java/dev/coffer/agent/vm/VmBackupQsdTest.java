@@ -157,6 +157,7 @@ final class VmBackupQsdTest {
             assertThat(first.getFirst().checkpoint().seq()).isEqualTo(1);
             assertThat(first.getFirst().checkpoint().node()).isEqualTo("disk0");
             assertThat(first.getFirst().checkpoint().granularity()).isPositive();
+            assertThat(first.getFirst().checkpoint().freeze()).as("nodes without a device: a fleecing job").isEqualTo("job");
             assertThat(first.getFirst().source().hasDirtyBitmap()).isFalse();
 
             // the guest writes to both drives after the freeze: neither view sees it
