@@ -214,6 +214,45 @@ final class NbdBackupIT {
         return qcow;
     }
 
+    /**
+     * An export that fails every read (nbdkit's error filter) and one that stops answering (its delay
+     * filter, longer than {@code --nbd-timeout}) each fail the backup with a message naming the
+     * request and offset, and publish nothing.
+     */
+    @Test
+    void shouldFailCleanlyWhenTheNbdServerErrorsOrStalls() throws Exception {
+        Path img = Images.random(work.resolve("faulty.img"), 8L << 20, 9);
+        for (String[] fault : List.of(new String[] {"--filter=error", "error-pread-rate=100%", "error-pread=EIO"},
+                new String[] {"--filter=delay", "rdelay=30", ""})) {
+            Path socket = work.resolve("nbdkit-" + System.nanoTime() + ".sock");
+            List<String> cmd = new ArrayList<>(List.of("nbdkit", "--foreground", "--exit-with-parent", "--unix=" + socket,
+                    fault[0], "file", "file=" + img, fault[1]));
+            if (!fault[2].isEmpty()) {
+                cmd.add(fault[2]);
+            }
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("nbdkit.log").toFile()).start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!Files.exists(socket)) {
+                    assertThat(p.isAlive() && System.nanoTime() < deadline).as("nbdkit started: %s",
+                            Files.readString(work.resolve("nbdkit.log"))).isTrue();
+                    Thread.sleep(20);
+                }
+                CofferProcess.Run r = run(admin, "backup", "vm/9", "--source", "vda=nbd+unix:///?socket=" + socket,
+                        "--nbd-timeout", "2");
+                assertThat(r.code()).as(r.out()).isEqualTo(1);
+                assertThat(r.err()).contains("READ offset=");
+                assertThat(r.err()).contains(fault[0].equals("--filter=error") ? "EIO" : "no reply within 2 s");
+            } finally {
+                p.destroy();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        CofferProcess.Run list = run(admin, "snapshots", "vm/9", "--json");
+        assertThat(list.code()).isZero();
+        assertThat(list.json()).as("nothing published").isEmpty();
+    }
+
     /** What the qcow2 holds now, as a raw image. */
     private static Path raw(Path qcow) throws Exception {
         Path raw = work.resolve(qcow.getFileName() + ".raw");

@@ -83,7 +83,16 @@ public final class NbdChunkSource implements ChunkSource {
      * @throws NbdException if the export cannot be reached, or does not offer the bitmap
      */
     public static NbdChunkSource open(NbdUri uri, String bitmap, int chunkSize) throws IOException {
-        NbdClientOptions options = NbdClientOptions.defaults();
+        return open(uri, bitmap, chunkSize, NbdClientOptions.DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * Connects to an export, giving up on any request the server leaves unanswered for {@code timeout}.
+     *
+     * @see #open(NbdUri, String, int)
+     */
+    public static NbdChunkSource open(NbdUri uri, String bitmap, int chunkSize, java.time.Duration timeout) throws IOException {
+        NbdClientOptions options = NbdClientOptions.defaults().withTimeout(timeout);
         if (bitmap != null) {
             options = options.withDirtyBitmap(bitmap);
         }

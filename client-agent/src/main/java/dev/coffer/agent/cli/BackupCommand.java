@@ -58,6 +58,10 @@ public final class BackupCommand implements Callable<Integer> {
                 + "matched the previous restore point. Without DISK= it applies to every source, which must then all be NBD."})
     List<String> bitmaps = new ArrayList<>();
 
+    @Option(names = "--nbd-timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "Give up when an NBD source leaves a request unanswered this long (default: ${DEFAULT-VALUE}).")
+    long nbdTimeout;
+
     @Option(names = "--drive", paramLabel = "NAME",
             description = {"For --source qmp:PATH: a drive to back up, by device id (QEMU) or block node name "
                 + "(qemu-storage-daemon, or a QEMU node); it becomes the disk NAME of the restore point. Repeat for every disk of the VM."})
@@ -140,7 +144,7 @@ public final class BackupCommand implements Callable<Integer> {
                     String[] d = named.get(i);
                     Sources.Source s = parsed.get(i);
                     String bitmap = bitmapOf.get(d[0]);
-                    ChunkSource src = s.nbd() != null ? NbdChunkSource.open(s.nbd(), bitmap, chunkSize)
+                    ChunkSource src = s.nbd() != null ? NbdChunkSource.open(s.nbd(), bitmap, chunkSize, nbdTimeout())
                             : FileChunkSource.open(s.file(), chunkSize);
                     disks.add(new BackupRun.DiskSpec(d[0], src));
                     total += src.size();
@@ -224,6 +228,13 @@ public final class BackupCommand implements Callable<Integer> {
             }
         }
         Files.deleteIfExists(work);
+    }
+
+    private java.time.Duration nbdTimeout() {
+        if (nbdTimeout < 1) {
+            throw new IllegalArgumentException("--nbd-timeout must be at least 1 second");
+        }
+        return java.time.Duration.ofSeconds(nbdTimeout);
     }
 
     /** Which disk gets which bitmap: {@code --bitmap DISK=NAME} for one, {@code --bitmap NAME} for every one. */
