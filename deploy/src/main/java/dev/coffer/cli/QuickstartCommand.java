@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.agent.backup.BackupRun;
 import dev.coffer.agent.backup.FileChunkSource;
 import dev.coffer.agent.restore.RestoreRun;
+import dev.coffer.agent.vm.VmBackup;
+import dev.coffer.agent.vm.VmBackupOptions;
 import dev.coffer.chunker.GroupId;
 import dev.coffer.store.api.StoreClient;
 import dev.coffer.store.api.StoreEndpoint;
@@ -38,7 +40,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Runs a local store in ./coffer-quickstart, backs up a 256 MiB demo disk twice (full, then incremental "
-                + "after a few changes), restores it and compares checksums.",
+                + "after a few changes), restores it and compares checksums. Where qemu-storage-daemon is installed the disk runs "
+                + "in it and is backed up live over QMP, as a VM's would be.",
             "Run it again to add more restore points; --keep-running leaves the store up for the CLI and the dashboard."})
 public final class QuickstartCommand implements Callable<Integer> {
 
@@ -54,6 +57,9 @@ public final class QuickstartCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
+
+    @Option(names = "--no-qemu", description = "Back up the demo disk as a plain image file even when QEMU is installed.")
+    boolean noQemu;
 
     @Override
     public Integer call() throws Exception {
@@ -82,17 +88,36 @@ public final class QuickstartCommand implements Callable<Integer> {
             BackupRun.Result full;
             BackupRun.Result incremental;
             RestoreRun.Result restore;
+            String want;
+            boolean qemu = !noQemu && DemoVm.available();
             try (StoreClient client = StoreClient.connect(endpoint, workers + 2)) {
                 Path work = Files.createDirectories(root.resolve("work"));
-                full = backup(client, group, disk, options.chunkSize(), workers, work);
-                say(out, describe("first backup", full));
-                DemoDisk.change(disk, System.nanoTime());
-                incremental = backup(client, group, disk, options.chunkSize(), workers, work);
-                say(out, describe("second backup, after the guest changed 3 places", incremental));
                 Files.deleteIfExists(restored);
-                restore = RestoreRun.run(client, incremental.snapshot(), "drive0", restored, false, null, workers, work, n -> { });
+                if (qemu) {
+                    say(out, "QEMU found: the demo disk runs in a qemu-storage-daemon and is backed up live over QMP");
+                    try (DemoVm vm = DemoVm.start(root.resolve("demo-disk.qcow2"), disk, root.resolve("scratch"))) {
+                        full = backupVm(client, group, vm, workers, work);
+                        say(out, describe("first backup", full));
+                        vm.change(System.nanoTime());
+                        incremental = backupVm(client, group, vm, workers, work);
+                        say(out, describe("second backup, after the guest changed 3 places", incremental));
+                        want = vm.sha256();
+                    }
+                    restore = RestoreRun.run(client, incremental.snapshot(), DemoVm.DRIVE, restored, false, null, workers, work,
+                            n -> { });
+                } else {
+                    say(out, noQemu ? "backing up the demo disk as an image file (--no-qemu)"
+                            : "qemu-storage-daemon not found: backing up the demo disk as an image file "
+                                    + "(install qemu-utils and qemu-system-common to see a live QEMU backup)");
+                    full = backup(client, group, disk, options.chunkSize(), workers, work);
+                    say(out, describe("first backup", full));
+                    DemoDisk.change(disk, System.nanoTime());
+                    incremental = backup(client, group, disk, options.chunkSize(), workers, work);
+                    say(out, describe("second backup, after the guest changed 3 places", incremental));
+                    restore = RestoreRun.run(client, incremental.snapshot(), "drive0", restored, false, null, workers, work, n -> { });
+                    want = sha256(disk);
+                }
             }
-            String want = sha256(disk);
             String got = sha256(restored);
             boolean same = want.equals(got);
             say(out, "restored " + incremental.snapshot() + " to " + restored + " in " + seconds(restore.durationS())
@@ -107,6 +132,7 @@ public final class QuickstartCommand implements Callable<Integer> {
                 n.set("incremental", Wire.mapper().valueToTree(incremental));
                 n.set("restore", Wire.mapper().valueToTree(restore));
                 n.put("restore_verified", same);
+                n.put("qemu", qemu);
                 n.put("dashboard", dashboard);
                 out.println(n);
             } else {
@@ -144,6 +170,26 @@ public final class QuickstartCommand implements Callable<Integer> {
         }
     }
 
+    /** A live backup of the demo VM over QMP: point-in-time view, checkpoint, only dirty chunks read the second time. */
+    private static BackupRun.Result backupVm(StoreClient client, GroupId group, DemoVm vm, int workers, Path work) throws Exception {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        Thread.sleep(Math.max(0, now.plusSeconds(1).toEpochMilli() - System.currentTimeMillis()));
+        VmBackupOptions o = new VmBackupOptions(vm.qmp, List.of(DemoVm.DRIVE), vm.scratch, 0, vm.live, null);
+        try (VmBackup b = VmBackup.connect(o)) {
+            return BackupRun.run(client, group, Instant.now().truncatedTo(ChronoUnit.SECONDS), new BackupRun.Disks() {
+                @Override
+                public List<BackupRun.DiskSpec> open(BackupRun.Context ctx) throws java.io.IOException {
+                    return b.freeze(ctx, group);
+                }
+
+                @Override
+                public void beforeFinish() throws java.io.IOException {
+                    b.checkIntact();
+                }
+            }, List.of(), null, workers, work, "coffer " + CofferVersion.version(), n -> { });
+        }
+    }
+
     private void say(PrintWriter out, String line) {
         if (json) {
             System.err.println(line);
@@ -155,9 +201,9 @@ public final class QuickstartCommand implements Callable<Integer> {
 
     private static String describe(String what, BackupRun.Result r) {
         BackupRun.DiskResult d = r.disks().getFirst();
-        return String.format("%s: %s in %s — read %d MiB of %d MiB (holes skipped), reused %d MiB, uploaded %d chunks (%d MiB compressed)",
-                what, r.snapshot(), seconds(r.durationS()), d.readBytes() >> 20, d.size() >> 20, d.reusedBytes() >> 20,
-                d.uploadedChunks(), d.uploadedBytes() >> 20);
+        return String.format("%s: %s in %s, %s — read %d MiB of %d MiB (holes skipped), reused %d MiB, uploaded %d chunks (%d MiB compressed)",
+                what, r.snapshot(), seconds(r.durationS()), d.reason() == null ? d.mode() : d.mode() + " (" + d.reason() + ")",
+                d.readBytes() >> 20, d.size() >> 20, d.reusedBytes() >> 20, d.uploadedChunks(), d.uploadedBytes() >> 20);
     }
 
     private static String seconds(double s) {
