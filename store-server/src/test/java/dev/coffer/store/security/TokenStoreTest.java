@@ -77,6 +77,8 @@ final class TokenStoreTest {
                 "coffer_" + id + "_" + secret.substring(0, 42) + "=", "coffer_" + id + "-" + secret,
                 "xoffer_" + id + "_" + secret, "coffer_" + id + "_" + secret.substring(0, 42) + "é",
                 "coffer_" + id + "_" + secret.substring(0, 42) + "\u0000", "a".repeat(1 << 20)));
+        // an all-digit id upper-cases to itself (p ≈ 0.4%): such a "variant" is the good token
+        bad.removeIf(good::equals);
         bad.add(null);
         for (String t : bad) {
             assertThat(store.authenticate(t)).as("token %s", t == null ? null : t.length() > 80 ? "<long>" : t).isEmpty();
