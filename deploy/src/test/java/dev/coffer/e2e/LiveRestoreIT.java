@@ -150,6 +150,35 @@ final class LiveRestoreIT {
         assertStandsAlone(live, original);
     }
 
+    @Test
+    void shouldReleaseTheLeaseOnSigtermAndRefuseToFinishFromAnotherRestorePoint() throws Exception {
+        String snapshot = backup("vm/4");
+        String other = backup("vm/5"); // the same disk content, another restore point
+        Path live = work.resolve("live4.qcow2");
+        Process first = liveRestore("r4a", snapshot, live, "--rate", "4M");
+        awaitImage(first, live, "r4a");
+        qemu.attach("vda4", live);
+        awaitOffset("coffer-live-vda4", 2 << 20, first, "r4a");
+        first.destroy(); // SIGTERM
+        assertThat(first.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(LiveRestore.defaultSocket(live)).as("stopped serving").doesNotExist();
+        // released on the way out, not left to expire (300 s): the restore point can go at once
+        deleteSnapshot(snapshot);
+
+        Process wrong = liveRestore("r4b", other, live);
+        assertThat(wrong.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String err = Files.readString(work.resolve("r4b.err"));
+        assertThat(wrong.exitValue()).as(err).isNotZero();
+        assertThat(err).contains("unfinished live restore of restore point " + snapshot);
+        assertThat(qemu.node("vda4").get("backing_file")).as("the image was left alone").isNotNull();
+
+        qemu.qmp().execute("block-job-cancel", qemu.qmp().args().put("device", "coffer-live-vda4").put("force", true));
+        for (int i = 0; i < 400 && qemu.job("coffer-live-vda4") != null; i++) {
+            Thread.sleep(50);
+        }
+        qemu.detach("vda4");
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static Map<String, String> env() {

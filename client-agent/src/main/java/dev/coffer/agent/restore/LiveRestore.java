@@ -3,6 +3,7 @@ package dev.coffer.agent.restore;
 import dev.coffer.agent.qmp.QmpClient;
 import dev.coffer.agent.qmp.QmpException;
 import dev.coffer.agent.serve.ServedDisk;
+import dev.coffer.chunker.AtomicFiles;
 import dev.coffer.chunker.CryptConfig;
 import dev.coffer.chunker.Manifest;
 import dev.coffer.chunker.ManifestDisk;
@@ -75,6 +76,11 @@ public final class LiveRestore implements AutoCloseable {
         this.log = log;
     }
 
+    /** {@code DIR/.IMAGE.coffer-live}: the restore point an unfinished live restore into IMAGE was started from. */
+    public static Path marker(Path image) {
+        return image.toAbsolutePath().resolveSibling("." + image.getFileName() + ".coffer-live");
+    }
+
     /** {@code DIR/.IMAGE.nbd.sock}: a rerun for the same image serves where the image's backing points. */
     public static Path defaultSocket(Path image) {
         return image.toAbsolutePath().resolveSibling("." + image.getFileName() + ".nbd.sock");
@@ -106,13 +112,22 @@ public final class LiveRestore implements AutoCloseable {
                         + " of " + snapshot + " at socket " + socket + " (backing: " + info.backing()
                         + "); choose a new file, or remove it if nothing uses it");
             }
+            // the backing names socket and disk, not the restore point: finishing with another one would mix two disks' data
+            Path marker = marker(image);
+            String started = Files.exists(marker) ? Files.readString(marker, StandardCharsets.UTF_8).strip() : null;
+            if (!snapshot.equals(started)) {
+                throw new IllegalArgumentException(image + " is an unfinished live restore of "
+                        + (started != null ? "restore point " + started : "an unknown restore point (" + marker + " is missing)")
+                        + ", not of " + snapshot + "; rerun it with that restore point, or start over with a new file");
+            }
             log.accept("continuing the live restore into " + image + " (its backing file is still the restore point)");
         } else if (Files.exists(image.getParent()) && !Files.isDirectory(image.getParent())) {
             throw new IllegalArgumentException(image.getParent() + " is not a directory");
         }
-        ServedDisk served = ServedDisk.open(client, snapshot, manifest, disk, crypt, UnixDomainSocketAddress.of(socket), fetchers);
+        ServedDisk served = ServedDisk.open(client, snapshot, manifest, disk, crypt, UnixDomainSocketAddress.of(socket), fetchers, 0);
         try {
             if (!Files.exists(image)) {
+                AtomicFiles.replace(marker(image), (snapshot + "\n").getBytes(StandardCharsets.UTF_8));
                 LiveImage.create(image, d.size(), backing);
                 log.accept("created " + image + " (qcow2, backing file: the restore point served at " + served.uri() + ")");
             }
@@ -178,6 +193,7 @@ public final class LiveRestore implements AutoCloseable {
             if (job.backing().isPresent()) {
                 throw new IOException("block-stream of node " + node + " ended but the node still has a backing file");
             }
+            Files.deleteIfExists(marker(options.image().toAbsolutePath()));
             log.accept(options.image().toAbsolutePath() + " is complete and has no backing file; stopping the NBD server");
             return new Result(snapshot, disk, options.image().toAbsolutePath(), node, served.size(), jobs,
                     (System.nanoTime() - started) / 1e9);

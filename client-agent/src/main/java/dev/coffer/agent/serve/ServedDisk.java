@@ -35,18 +35,20 @@ public final class ServedDisk implements AutoCloseable {
      *
      * @param manifest the restore point's manifest, already checked ({@code RestoreRun.manifest})
      * @param fetchers chunks fetched from the store in parallel
+     * @param cacheChunks decoded chunks kept in memory, or 0 for {@link ChunkCache#capacityFor}
      * @throws IOException when the index cannot be fetched or checked, the lease refused, or the
      *     address cannot be listened on; nothing is left open then
      */
     public static ServedDisk open(StoreClient client, String snapshot, Manifest manifest, String diskName, CryptConfig crypt,
-            SocketAddress address, int fetchers) throws IOException {
+            SocketAddress address, int fetchers, int cacheChunks) throws IOException {
         Path work = Files.createTempDirectory("coffer-served-");
         StoreChunks chunks = null;
         ChunkCache cache = null;
         try {
             chunks = StoreChunks.open(client, snapshot, manifest, diskName, crypt, work);
             int readAhead = Math.max(2, (16 << 20) / chunks.chunkSize());
-            cache = new ChunkCache(chunks, ChunkCache.capacityFor(chunks.chunkSize()), readAhead, fetchers);
+            int capacity = cacheChunks > 0 ? cacheChunks : ChunkCache.capacityFor(chunks.chunkSize());
+            cache = new ChunkCache(chunks, capacity, readAhead, fetchers);
             NbdServer server = NbdServer.start(address, diskName, cache);
             return new ServedDisk(work, chunks, cache, server);
         } catch (IOException | RuntimeException e) {
@@ -64,6 +66,11 @@ public final class ServedDisk implements AutoCloseable {
     /** The NBD URI clients use. */
     public String uri() throws IOException {
         return server.uri();
+    }
+
+    /** Blocks until the server is closed. */
+    public void await() throws InterruptedException {
+        server.await();
     }
 
     /** The disk's size in bytes. */
