@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.coffer.agent.restore.LiveRestore;
+import dev.coffer.e2e.CofferProcess.Run;
 import dev.coffer.store.api.StoreClient;
 import dev.coffer.store.api.StoreEndpoint;
 import io.vertx.core.http.HttpMethod;
@@ -179,7 +180,39 @@ final class LiveRestoreIT {
         qemu.detach("vda4");
     }
 
+    @Test
+    void shouldGiveUpWaitingForQemuAndLeaveAnImageARerunCanFinish() throws Exception {
+        String snapshot = backup("vm/6");
+        Path live = work.resolve("live6.qcow2");
+        Path nobody = work.resolve("nobody.qmp");
+        Run r = CofferProcess.run(env(), "restore", snapshot, "--live", "--to", "file:" + live, "--qmp", nobody.toString(), "--wait", "2");
+        assertThat(r.code()).as(r.err()).isEqualTo(1);
+        assertThat(r.err()).contains("no QEMU answered on QMP socket " + nobody).contains("run the same live restore again");
+        assertThat(LiveRestore.defaultSocket(live)).doesNotExist();
+        assertThat(LiveRestore.marker(live)).hasContent(snapshot + "\n");
+        JsonNode info = CofferProcess.JSON.readTree(tool("qemu-img", "info", "-U", "--output=json", live.toString()));
+        assertThat(info.get("backing-filename").asText()).contains(LiveRestore.defaultSocket(live).toString());
+
+        Process rerun = liveRestore("r6", snapshot, live);
+        awaitNodeWanted(rerun, "r6");
+        qemu.attach("vda6", live);
+        assertThat(rerun.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(rerun.exitValue()).as(Files.readString(work.resolve("r6.err"))).isZero();
+        assertThat(LiveRestore.marker(live)).as("removed once the image is complete").doesNotExist();
+        assertThat(sha256(exportContent("vda6"))).isEqualTo(sha256(original));
+        qemu.detach("vda6");
+        assertStandsAlone(live, original);
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    /** Waits until the rerun serves again (its socket is back) and waits for QEMU. */
+    private static void awaitNodeWanted(Process p, String name) throws Exception {
+        for (int i = 0; i < 600 && !Files.readString(work.resolve(name + ".err")).contains("waiting for QEMU"); i++) {
+            assertThat(p.isAlive()).as("coffer restore --live: %s", Files.readString(work.resolve(name + ".err"))).isTrue();
+            Thread.sleep(100);
+        }
+    }
 
     private static Map<String, String> env() {
         return server.env(adminToken);

@@ -91,7 +91,13 @@ public final class LiveOptions {
             Thread hook = new Thread(restore::close, "coffer-live-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);
             try (ProgressLine progress = new ProgressLine("live restore " + disk, restore.size())) {
-                r = restore.stream(progress::accept);
+                long[] shown = {0}; // QEMU reports how far the job got; the progress line counts increments
+                r = restore.stream(done -> {
+                    if (done > shown[0]) {
+                        progress.accept(done - shown[0]);
+                        shown[0] = done;
+                    }
+                });
             } finally {
                 restore.close();
                 Runtime.getRuntime().removeShutdownHook(hook);
