@@ -91,6 +91,9 @@ final class LiveRestoreIT {
         assertThat(sha256(exportContent("vda1"))).as("what the running image reads").isEqualTo(sha256(expected));
         qemu.detach("vda1");
         assertStandsAlone(live, expected);
+        Run again = CofferProcess.run(env(), "restore", snapshot, "--live", "--to", "file:" + live, "--qmp", qemu.qmpSocket.toString());
+        assertThat(again.code()).as("a finished image is left alone").isNotZero();
+        assertThat(again.err()).contains("has no backing file");
         // the reader lease is gone: the restore point can be deleted now
         deleteSnapshot(snapshot);
     }

@@ -107,6 +107,10 @@ public final class LiveRestore implements AutoCloseable {
         String backing = LiveImage.backing(socket, disk);
         if (Files.exists(image)) {
             LiveImage.Info info = LiveImage.info(image);
+            if ("qcow2".equals(info.format()) && info.backing() == null && Files.notExists(marker(image))) {
+                throw new IllegalArgumentException(image + " exists and has no backing file: a finished live restore, or "
+                        + "another disk; nothing to do (choose a new file to restore again)");
+            }
             if (!"qcow2".equals(info.format()) || !backing.equals(info.backing()) || info.virtualSize() != d.size()) {
                 throw new IllegalArgumentException(image + " exists and is not the unfinished live restore of disk " + disk
                         + " of " + snapshot + " at socket " + socket + " (backing: " + info.backing()
