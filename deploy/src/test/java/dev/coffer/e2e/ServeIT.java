@@ -2,11 +2,17 @@ package dev.coffer.e2e;
 
 import static dev.coffer.e2e.CofferProcess.ok;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.coffer.store.api.StoreClient;
+import dev.coffer.store.api.StoreClientException;
+import dev.coffer.store.api.StoreEndpoint;
+import io.vertx.core.http.HttpMethod;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -113,6 +119,34 @@ final class ServeIT {
         Path out3 = work.resolve("out3.raw");
         tool("qemu-img", "convert", "-f", "raw", "nbd+unix:///drive0?socket=" + socket, out3.toString());
         assertThat(Images.sha256(out3)).as("nothing was written").isEqualTo(Images.sha256(image));
+    }
+
+    @Test
+    void shouldReleaseItsReaderLeaseWhenStoppedWithSigterm() throws Exception {
+        // a restore point of its own, so deleting it touches no other test
+        String snapshot = ok(admin, "backup", "vm/8", "--source", "file:" + image, "--json").json().get("snapshot").asText();
+        Path sock = work.resolve("lease.sock");
+        Process p = CofferProcess.start(admin, work.resolve("lease.out"), work.resolve("lease.err"), "serve", snapshot, "--listen",
+                "unix:" + sock, "--json");
+        for (int i = 0; i < 300 && Files.size(work.resolve("lease.out")) == 0; i++) {
+            assertThat(p.isAlive()).as(Files.readString(work.resolve("lease.err"))).isTrue();
+            Thread.sleep(100);
+        }
+        assertThat(tool("nbdinfo", "--size", "nbd+unix:///?socket=" + sock).strip()).isEqualTo(Long.toString(SIZE));
+        try (StoreClient c = StoreClient.connect(StoreEndpoint.parse(server.store(), server.start.get("token").asText(),
+                server.fingerprint()), 1)) {
+            String delete = "/api/v1/datastores/" + server.start.get("datastore").asText() + "/snapshot?snapshot="
+                    + URLEncoder.encode(snapshot, StandardCharsets.UTF_8);
+            assertThatThrownBy(() -> c.bytes(HttpMethod.DELETE, delete, null)).as("the reader lease holds the restore point")
+                    .isInstanceOfSatisfying(StoreClientException.class, e -> assertThat(e.code()).as(e.getMessage()).isEqualTo("in-use"));
+
+            p.destroy(); // SIGTERM (bin/coffer execs the JVM)
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(sock).as("the socket is removed").doesNotExist();
+            // the lease was released on the way out, not left to expire (300 s): the delete goes through at once
+            c.bytes(HttpMethod.DELETE, delete, null);
+        }
+        assertThat(ok(admin, "snapshots", "vm/8", "--json").json().size()).isZero();
     }
 
     private static String tool(String... command) throws Exception {

@@ -95,9 +95,15 @@ public final class RestoreCommand implements Callable<Integer> {
     @Mixin
     KeyOptions key;
 
+    @Mixin
+    LiveOptions live;
+
     @Override
     public Integer call() throws Exception {
         SnapshotId id = SnapshotId.parsePath(snapshot);
+        if (live.live) {
+            return live.run(spec, id, where.one, store, key, json);
+        }
         CryptConfig crypt = key.load();
         int n = workers != null ? workers : Math.max(4, Runtime.getRuntime().availableProcessors());
         List<RestoreRun.DiskResult> results = new ArrayList<>();

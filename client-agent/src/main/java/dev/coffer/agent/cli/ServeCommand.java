@@ -2,23 +2,18 @@ package dev.coffer.agent.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.agent.restore.RestoreRun;
-import dev.coffer.agent.serve.ChunkCache;
-import dev.coffer.agent.serve.NbdServer;
-import dev.coffer.agent.serve.StoreChunks;
+import dev.coffer.agent.serve.ServedDisk;
 import dev.coffer.chunker.CryptConfig;
 import dev.coffer.chunker.ManifestDisk;
 import dev.coffer.chunker.SnapshotId;
 import dev.coffer.store.api.StoreClient;
 import dev.coffer.store.api.Wire;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -97,12 +92,8 @@ public final class ServeCommand implements Callable<Integer> {
         SocketAddress address = address(listen);
         CryptConfig crypt = key.load();
         int fetchers = Math.max(4, Runtime.getRuntime().availableProcessors());
-        StoreClient client = store.connect(fetchers + 2);
-        Path work = Files.createTempDirectory("coffer-serve-");
-        StoreChunks chunks = null;
-        ChunkCache cache = null;
-        NbdServer server = null;
-        try {
+        ServedDisk served;
+        try (StoreClient client = store.connect(fetchers + 2)) {
             var manifest = RestoreRun.manifest(client, id.path(), crypt);
             String name = disk;
             if (name == null) {
@@ -112,67 +103,25 @@ public final class ServeCommand implements Callable<Integer> {
                 }
                 name = manifest.disks().getFirst().name();
             }
-            chunks = StoreChunks.open(client, id.path(), manifest, name, crypt, work);
-            int capacity = cacheChunks != null ? cacheChunks : ChunkCache.capacityFor(chunks.chunkSize());
-            int readAhead = Math.max(2, (16 << 20) / chunks.chunkSize());
-            cache = new ChunkCache(chunks, capacity, readAhead, fetchers);
-            server = NbdServer.start(address, name, cache);
-        } catch (Exception e) {
-            shutdown(server, cache, chunks, client, work);
-            throw e;
-        }
-        NbdServer srv = server;
-        ChunkCache c = cache;
-        StoreChunks ch = chunks;
-        AtomicBoolean done = new AtomicBoolean();
-        Runnable stop = () -> {
-            if (done.compareAndSet(false, true)) {
-                shutdown(srv, c, ch, client, work);
+            served = ServedDisk.open(client, id.path(), manifest, name, crypt, address, fetchers, cacheChunks != null ? cacheChunks : 0);
+            // SIGTERM or Ctrl-C: close the connections, release the reader lease, remove the socket
+            Thread hook = new Thread(served::close, "coffer-serve-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                ObjectNode o = Wire.mapper().createObjectNode();
+                o.put("uri", served.uri());
+                o.put("size", served.size());
+                o.put("export", name);
+                o.put("snapshot", id.path());
+                out.println(o);
+            } else {
+                out.printf("serving %s of %s (%d bytes) read-only at %s; Ctrl-C stops%n", name, id.path(), served.size(), served.uri());
             }
-        };
-        Thread hook = new Thread(stop, "coffer-serve-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            ObjectNode o = Wire.mapper().createObjectNode();
-            o.put("uri", server.uri());
-            o.put("size", chunks.size());
-            o.put("export", chunks.diskName());
-            o.put("snapshot", id.path());
-            out.println(o);
-        } else {
-            out.printf("serving %s of %s (%d bytes) read-only at %s; Ctrl-C stops%n", chunks.diskName(), id.path(), chunks.size(),
-                    server.uri());
+            out.flush();
+            served.await();
+            served.close();
         }
-        out.flush();
-        server.await();
-        stop.run();
         return 0;
-    }
-
-    private static void shutdown(NbdServer server, ChunkCache cache, StoreChunks chunks, StoreClient client, Path work) {
-        try {
-            if (server != null) {
-                server.close();
-            }
-        } catch (IOException e) {
-            // stopping anyway
-        }
-        if (cache != null) {
-            cache.close();
-        }
-        try {
-            if (chunks != null) {
-                chunks.close(); // releases the reader lease
-            }
-        } catch (IOException e) {
-            // the lease expires on its own
-        }
-        client.close();
-        try {
-            Files.deleteIfExists(work);
-        } catch (IOException e) {
-            // a temp directory left behind
-        }
     }
 }

@@ -13,6 +13,7 @@ import dev.coffer.store.api.ApiTypes.SnapshotInfo;
 import dev.coffer.store.api.ApiTypes.UploadResult;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.buffer.Buffer;
@@ -20,6 +21,7 @@ import io.vertx.core.file.OpenOptions;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
@@ -156,9 +158,47 @@ public final class StoreClient implements AutoCloseable {
         RequestOptions ro = new RequestOptions().setMethod(method).setURI(uri)
                 .putHeader("Authorization", "Bearer " + endpoint.token());
         // the body is wrapped, not copied (a chunk blob is MiBs): the caller waits for the answer, so the array cannot change while it is sent
-        Future<Buffer> f = http.request(ro).compose(req -> (body == null ? req.send() : req.send(BufferInternal.buffer(Unpooled.wrappedBuffer(body))))
-                .compose(resp -> check(resp, ro)));
-        return await(f, ro).getBytes();
+        Future<byte[]> f = http.request(ro).compose(req -> (body == null ? req.send() : req.send(BufferInternal.buffer(Unpooled.wrappedBuffer(body))))
+                .compose(resp -> resp.statusCode() / 100 == 2 ? receive(resp) : check(resp, ro).map(Buffer::getBytes)));
+        return await(f, ro);
+    }
+
+    /**
+     * A 2xx body straight into an array of its Content-Length: chunks are MiBs, and aggregating
+     * them in a growing buffer and copying that out again made most of a restore's garbage.
+     */
+    private static Future<byte[]> receive(HttpClientResponse resp) {
+        long n;
+        try {
+            String length = resp.getHeader(HttpHeaders.CONTENT_LENGTH);
+            n = length == null ? -1 : Long.parseLong(length);
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 0 || n > Integer.MAX_VALUE - 16) {
+            return resp.body().map(Buffer::getBytes);
+        }
+        byte[] out = new byte[(int) n];
+        int[] at = {0};
+        Promise<byte[]> p = Promise.promise();
+        resp.exceptionHandler(p::tryFail);
+        resp.handler(b -> {
+            int len = b.length();
+            if (at[0] + len > out.length) {
+                p.tryFail(new IOException("the store sent more than the Content-Length of " + out.length + " bytes"));
+                return;
+            }
+            b.getBytes(0, len, out, at[0]);
+            at[0] += len;
+        });
+        resp.endHandler(v -> {
+            if (at[0] == out.length) {
+                p.tryComplete(out);
+            } else {
+                p.tryFail(new IOException("the store sent " + at[0] + " bytes of a Content-Length of " + out.length));
+            }
+        });
+        return p.future();
     }
 
     private com.fasterxml.jackson.databind.JsonNode json(HttpMethod method, String uri, byte[] body) throws IOException {
