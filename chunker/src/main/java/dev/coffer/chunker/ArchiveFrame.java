@@ -69,21 +69,17 @@ public record ArchiveFrame(Kind kind, long offset, byte[] payload) {
         return kind.label() + " frame at offset " + offset;
     }
 
-    /** Encodes a frame around {@code payload[off, off + len)}. */
-    static byte[] encode(UUID uuid, Kind kind, byte[] payload, int off, int len) {
-        if (len > ARCHIVE_MAX_PAYLOAD) {
+    /** The 32-byte header of a frame with a payload of {@code len} bytes. */
+    static byte[] header(UUID uuid, Kind kind, int len) {
+        if (len < 0 || len > ARCHIVE_MAX_PAYLOAD) {
             throw new IllegalArgumentException("frame payload of " + len + " bytes exceeds " + ARCHIVE_MAX_PAYLOAD);
         }
-        byte[] f = new byte[ARCHIVE_FRAME_HEADER_LENGTH + len + ARCHIVE_FRAME_CRC_LENGTH];
-        System.arraycopy(FileFormats.ARCHIVE_SYNC_MAGIC, 0, f, 0, MAGIC_LENGTH);
-        putUuid(f, MAGIC_LENGTH, uuid);
-        f[24] = (byte) kind.code;
-        Bytes.putIntLE(f, 28, len);
-        System.arraycopy(payload, off, f, ARCHIVE_FRAME_HEADER_LENGTH, len);
-        CRC32C crc = new CRC32C();
-        crc.update(f, MAGIC_LENGTH, ARCHIVE_FRAME_HEADER_LENGTH - MAGIC_LENGTH + len);
-        Bytes.putIntLE(f, ARCHIVE_FRAME_HEADER_LENGTH + len, (int) crc.getValue());
-        return f;
+        byte[] h = new byte[ARCHIVE_FRAME_HEADER_LENGTH];
+        System.arraycopy(FileFormats.ARCHIVE_SYNC_MAGIC, 0, h, 0, MAGIC_LENGTH);
+        putUuid(h, MAGIC_LENGTH, uuid);
+        h[24] = (byte) kind.code;
+        Bytes.putIntLE(h, 28, len);
+        return h;
     }
 
     /** True when {@code b[off, off + 8)} is the sync magic. */

@@ -146,15 +146,15 @@ public final class ArchiveWriter implements AutoCloseable {
                     + blob.length + " out of range");
         }
         chunksStarted = true;
-        byte[] p = new byte[Digest.LENGTH + 4 + blob.length];
-        digest.copyTo(p, 0);
-        Bytes.putIntLE(p, Digest.LENGTH, plainLength);
-        System.arraycopy(blob, 0, p, Digest.LENGTH + 4, blob.length);
+        byte[] head = new byte[Digest.LENGTH + 4];
+        digest.copyTo(head, 0);
+        Bytes.putIntLE(head, Digest.LENGTH, plainLength);
         byte[] entry = new byte[Digest.LENGTH + 8];
         digest.copyTo(entry, 0);
         Bytes.putLongLE(entry, Digest.LENGTH, offset);
         spoolOut.write(entry);
-        frame(ArchiveFrame.Kind.CHUNK, p, p.length);
+        // the blob goes to the stream as it is: no copy of a (MiB-sized) chunk per record
+        frame(ArchiveFrame.Kind.CHUNK, head, head.length, blob, blob.length);
         records++;
     }
 
@@ -191,9 +191,23 @@ public final class ArchiveWriter implements AutoCloseable {
     }
 
     private void frame(ArchiveFrame.Kind kind, byte[] payload, int len) throws IOException {
-        byte[] f = ArchiveFrame.encode(uuid, kind, payload, 0, len);
-        out.write(f);
-        offset += f.length;
+        frame(kind, payload, len, payload, 0);
+    }
+
+    /** Writes one frame whose payload is {@code head[0, headLen)} followed by {@code body[0, bodyLen)}. */
+    private void frame(ArchiveFrame.Kind kind, byte[] head, int headLen, byte[] body, int bodyLen) throws IOException {
+        byte[] h = ArchiveFrame.header(uuid, kind, headLen + bodyLen);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(h, FileFormats.MAGIC_LENGTH, h.length - FileFormats.MAGIC_LENGTH);
+        crc.update(head, 0, headLen);
+        crc.update(body, 0, bodyLen);
+        byte[] c = new byte[FileFormats.ARCHIVE_FRAME_CRC_LENGTH];
+        Bytes.putIntLE(c, 0, (int) crc.getValue());
+        out.write(h);
+        out.write(head, 0, headLen);
+        out.write(body, 0, bodyLen);
+        out.write(c);
+        offset += h.length + headLen + bodyLen + c.length;
     }
 
     private void checkOpen() {
