@@ -32,21 +32,27 @@ final class ArchiveIT {
     static Path work;
     static CofferProcess.Server a;
     static CofferProcess.Server b;
+    static CofferProcess.Server c;
     static Map<String, String> envA;
     static Map<String, String> envB;
+    static Map<String, String> envC;
 
     @BeforeAll
     static void start() throws Exception {
         a = CofferProcess.server(work, "--datastore", work.resolve("dsa").toString(), "--chunk-size", Integer.toString(CS));
-        b = CofferProcess.server(work, "--datastore", work.resolve("dsb").toString(), "--chunk-size", Integer.toString(CS));
+        b = CofferProcess.server(work, "--datastore", work.resolve("dsb").toString(), "--chunk-size", Integer.toString(CS),
+                "--dedup-scope", "datastore");
+        c = CofferProcess.server(work, "--datastore", work.resolve("dsc").toString(), "--chunk-size", Integer.toString(CS));
         envA = a.env(a.start.get("token").asText());
         envB = b.env(b.start.get("token").asText());
+        envC = c.env(c.start.get("token").asText());
     }
 
     @AfterAll
     static void stop() throws Exception {
         a.close();
         b.close();
+        c.close();
     }
 
     /** 8 MiB, mostly holes: 1 MiB of random data at 0, the same MiB again at 4 MiB, 100 000 bytes at 7 MiB. */
@@ -67,7 +73,7 @@ final class ArchiveIT {
         return p;
     }
 
-    /** Runs {@code coffer export SNAP -o -} piped into {@code coffer import -}, as {@code export | import} in a shell. */
+    /** Runs {@code coffer export SNAP -o -} on A piped into {@code coffer import -} on B, as {@code export | import} in a shell. */
     static JsonNode pipe(String snapshot) throws Exception {
         ProcessBuilder export = builder(envA, "export", snapshot, "-o", "-", "--json");
         export.redirectError(work.resolve("export.err").toFile());
@@ -114,9 +120,17 @@ final class ArchiveIT {
         assertThat(imp.get("records").asLong()).as("16 + 2 distinct chunks; the repeated MiB once").isEqualTo(18);
         assertThat(imp.get("stored_chunks").asLong()).isEqualTo(18);
         JsonNode imp2 = pipe(first);
-        // the scribble changed only the chunk at 7 MiB: that one is new to store B, the other 17 it holds
+        // the scribble changed only the chunk at 7 MiB: that one is new to store B, the other 17 it holds,
+        // and with dedup-scope datastore they are not even sent
         assertThat(imp2.get("stored_chunks").asLong()).as("only missing chunks are stored").isEqualTo(1);
         assertThat(imp2.get("kept_chunks").asLong()).isEqualTo(17);
+        assertThat(imp2.get("uploaded_chunks").asLong()).isEqualTo(1);
+        // with the default scope every record travels, and the server keeps what it holds
+        ok(envC, "import", archive(second, "c2.cfa").toString());
+        JsonNode c1 = ok(envC, "import", archive(first, "c1.cfa").toString(), "--json").json();
+        assertThat(c1.get("uploaded_chunks").asLong()).isEqualTo(18);
+        assertThat(c1.get("stored_chunks").asLong()).isEqualTo(1);
+        assertThat(c1.get("kept_chunks").asLong()).isEqualTo(17);
         JsonNode list = ok(envB, "snapshots", "vm/11", "--json").json();
         assertThat(list).extracting(s -> s.get("snapshot").asText()).containsExactly(first, second);
         CofferProcess.Run again = run(envB, "import", archive(second, "again.cfa").toString());

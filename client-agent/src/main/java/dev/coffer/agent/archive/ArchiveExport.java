@@ -63,7 +63,7 @@ public final class ArchiveExport {
                 }
                 for (ManifestDisk d : m.disks()) {
                     Path p = work.resolve(d.index().file());
-                    Files.write(p, client.snapshotFile(snapshot, d.index().file()));
+                    client.downloadFile(snapshot, d.index().file(), p);
                     indexes.add(p);
                     try (FixedIndexReader r = FixedIndexReader.open(p)) {
                         if (!r.checksum().equals(d.index().checksum()) || r.imageSize() != d.size()) {

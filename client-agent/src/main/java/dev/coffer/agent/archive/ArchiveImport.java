@@ -12,13 +12,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
-import java.util.ArrayDeque;
 
 /**
  * Loads an archive from a stream (a file or a pipe) into a store, as a restore point with its
@@ -28,14 +29,23 @@ import java.util.ArrayDeque;
  * manifest, config blobs and indexes go to temp files), then it opens an <em>import session</em>
  * (docs/api.md) and uploads the indexes and config blobs, then uploads every chunk record as it
  * arrives, several in flight. The server checks each upload like a backup's (CRC, and for plaintext
- * the digest and length) and stores only chunks it lacks ({@code kept} otherwise). Only after the
+ * the digest and length) and stores only chunks it lacks ({@code kept} otherwise); with
+ * {@code dedup-scope: datastore} a chunk the datastore holds is not even sent. Only after the
  * trailer and end frame have proved the archive whole does it send {@code finish}, which publishes
  * atomically; any damage or refusal aborts the session, and nothing is published.
  */
 public final class ArchiveImport {
 
-    /** What was imported, as {@code coffer import --json} prints it; {@code bytes} is the archive's length. */
-    public record Result(String snapshot, long records, long storedChunks, long keptChunks, long bytes, double durationS) {}
+    /**
+     * What was imported, as {@code coffer import --json} prints it.
+     *
+     * @param uploadedChunks records sent to the server (with {@code dedup-scope: datastore}, those it did not already hold)
+     * @param storedChunks chunks the server stored (new to the datastore, or replacing a bad copy)
+     * @param keptChunks chunks the datastore already held
+     * @param bytes the archive's length
+     */
+    public record Result(String snapshot, long records, long uploadedChunks, long storedChunks, long keptChunks, long bytes,
+            double durationS) {}
 
     private ArchiveImport() {}
 
@@ -63,13 +73,13 @@ public final class ArchiveImport {
                 for (ManifestFile f : m.files()) {
                     client.uploadFile(session, f.name(), Files.readAllBytes(h.files().get(f.name())));
                 }
-                LongAdder stored = new LongAdder();
-                LongAdder kept = new LongAdder();
-                long records = upload(client, session, reader, workers, stored, kept, progress);
+                LongAdder[] counts = {new LongAdder(), new LongAdder(), new LongAdder()}; // uploaded, stored, kept
+                long records = upload(client, session, "datastore".equals(begin.dedupScope()), reader, workers, counts, progress);
                 long length = reader.finish().length();
                 client.finish(session, h.manifestBytes());
                 published = true;
-                return new Result(id.path(), records, stored.sum(), kept.sum(), length, (System.nanoTime() - started) / 1e9);
+                return new Result(id.path(), records, counts[0].sum(), counts[1].sum(), counts[2].sum(), length,
+                        (System.nanoTime() - started) / 1e9);
             } finally {
                 if (!published) {
                     try {
@@ -86,8 +96,13 @@ public final class ArchiveImport {
         }
     }
 
-    private static long upload(StoreClient client, String session, ArchiveReader reader, int workers, LongAdder stored,
-            LongAdder kept, LongConsumer progress) throws IOException {
+    /**
+     * Uploads every record as it arrives, {@code 2 × workers} in flight. With {@code askKnown}
+     * ({@code dedup-scope: datastore}) each digest is first offered to {@code known}, and a chunk
+     * the datastore holds is not sent at all; otherwise the server answers {@code kept} for it.
+     */
+    private static long upload(StoreClient client, String session, boolean askKnown, ArchiveReader reader, int workers,
+            LongAdder[] counts, LongConsumer progress) throws IOException {
         ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "coffer-import");
             t.setDaemon(true);
@@ -99,8 +114,13 @@ public final class ArchiveImport {
             for (ArchiveReader.Record r; (r = reader.nextRecord()) != null; ) {
                 ArchiveReader.Record rec = r;
                 window.add(pool.submit(() -> {
-                    String outcome = client.uploadChunk(session, rec.digest(), rec.plainLength(), rec.blob()).outcome();
-                    ("kept".equals(outcome) ? kept : stored).increment();
+                    if (askKnown && client.known(session, List.of(rec.digest())).getFirst()) {
+                        counts[2].increment();
+                    } else {
+                        String outcome = client.uploadChunk(session, rec.digest(), rec.plainLength(), rec.blob()).outcome();
+                        counts[0].increment();
+                        counts["kept".equals(outcome) ? 2 : 1].increment();
+                    }
                     progress.accept(rec.blob().length);
                     return null;
                 }));

@@ -58,8 +58,8 @@ public final class ImportCommand implements Callable<Integer> {
         if (json) {
             out.println(new String(Wire.toBytes(r), java.nio.charset.StandardCharsets.UTF_8));
         } else {
-            out.printf("imported %s: %d chunk records (%d stored, %d already held), archive %s, in %.1f s%n", r.snapshot(),
-                    r.records(), r.storedChunks(), r.keptChunks(), ProgressLine.human(r.bytes()), r.durationS());
+            out.printf("imported %s: %d chunk records (%d stored, %d already held; %d sent), archive %s, in %.1f s%n", r.snapshot(),
+                    r.records(), r.storedChunks(), r.keptChunks(), r.uploadedChunks(), ProgressLine.human(r.bytes()), r.durationS());
         }
         out.flush();
         return 0;
