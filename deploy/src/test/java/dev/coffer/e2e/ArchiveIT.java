@@ -235,6 +235,46 @@ final class ArchiveIT {
         assertThat(Files.readAllBytes(out)).isEqualTo(want);
     }
 
+    @Test
+    void shouldKeepTheSessionAndTheReaderAliveWhileThePipeStalls() throws Exception {
+        // 16 MiB of random data: an archive far larger than the pipe's and the writer's buffers
+        Path img = Images.random(work.resolve("s.img"), 16L << 20, 13);
+        String snap = ok(envA, "backup", "vm/14", "--source", "file:" + img, "--json").json().get("snapshot").asText();
+        byte[] archive = Files.readAllBytes(archive(snap, "s.cfa"));
+        // a store whose leases end after 3 s of silence, checked every second
+        try (CofferProcess.Server d = CofferProcess.server(work, "--datastore", work.resolve("dsd").toString(), "--chunk-size",
+                Integer.toString(CS), "--session-lease", "3")) {
+            Map<String, String> envD = d.env(d.start.get("token").asText());
+            // import: the writer of the pipe pauses for two leases after the header and a few records
+            Process imp = builder(envD, "import", "-").redirectOutput(work.resolve("stall-import.out").toFile())
+                    .redirectError(work.resolve("stall-import.err").toFile()).start();
+            try (var in = imp.getOutputStream()) {
+                in.write(archive, 0, 200_000);
+                in.flush();
+                Thread.sleep(6_000);
+                in.write(archive, 200_000, archive.length - 200_000);
+            }
+            assertThat(imp.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(imp.exitValue()).as("import: %s", Files.readString(work.resolve("stall-import.err"))).isZero();
+            // export: the reader of the pipe pauses for two leases
+            Process exp = builder(envD, "export", snap, "-o", "-").redirectError(work.resolve("stall-export.err").toFile()).start();
+            byte[] got;
+            try (var out = exp.getInputStream()) {
+                byte[] head = out.readNBytes(100_000);
+                Thread.sleep(6_000);
+                byte[] rest = out.readAllBytes();
+                got = java.util.Arrays.copyOf(head, head.length + rest.length);
+                System.arraycopy(rest, 0, got, head.length, rest.length);
+            }
+            assertThat(exp.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(exp.exitValue()).as("export: %s", Files.readString(work.resolve("stall-export.err"))).isZero();
+            Path again = Files.write(work.resolve("stall.cfa"), got);
+            Path out = work.resolve("stall.raw");
+            ok(Map.of(), "restore", snap, "--from-archive", again.toString(), "--to", "file:" + out);
+            assertThat(Images.sha256(out)).isEqualTo(Images.sha256(img));
+        }
+    }
+
     private static Path archive(String snapshot, String name) throws Exception {
         Path file = work.resolve(name);
         ok(envA, "export", snapshot, "-o", file.toString());

@@ -50,8 +50,9 @@ public final class ArchiveExport {
     public static Result run(StoreClient client, String snapshot, OutputStream out, Path work, int workers, LongConsumer progress)
             throws IOException {
         long started = System.nanoTime();
-        String reader = client.openReader(snapshot).reader();
-        try {
+        var opened = client.openReader(snapshot);
+        String reader = opened.reader();
+        try (Heartbeat beat = Heartbeat.start("coffer-export-heartbeat", opened.leaseS(), () -> client.readerHeartbeat(reader))) {
             byte[] manifestBytes = client.manifest(snapshot);
             Manifest m = Manifest.parse(manifestBytes, "manifest of " + snapshot, null);
             List<Path> indexes = new ArrayList<>();
@@ -78,7 +79,6 @@ public final class ArchiveExport {
                 try (DigestTable seen = DigestTable.create(work, positions)) {
                     for (int i = 0; i < indexes.size(); i++) {
                         writeDisk(client, reader, indexes.get(i), m.disks().get(i).name(), w, seen, workers, counts, progress);
-                        client.readerHeartbeat(reader);
                     }
                 }
                 long length = w.finish();

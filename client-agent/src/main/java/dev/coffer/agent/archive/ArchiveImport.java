@@ -62,7 +62,7 @@ public final class ArchiveImport {
                     SnapshotId.formatTime(id.time()), m.encrypted() ? "encrypt" : "none", m.keyFingerprint().orElse(null), true));
             String session = begin.session();
             boolean published = false;
-            try {
+            try (Heartbeat beat = Heartbeat.start("coffer-import-heartbeat", begin.leaseS(), () -> client.heartbeat(session))) {
                 if (begin.chunkSize() != m.chunkSize()) {
                     throw new IOException("the archive's restore point " + id + " uses chunk size " + m.chunkSize()
                             + " but the datastore uses " + begin.chunkSize() + "; import it into a datastore with that chunk size");

@@ -64,7 +64,8 @@ public final class ApiTypes {
 
     public record OpenReaderRequest(String snapshot) {}
 
-    public record OpenReaderResponse(String reader, String snapshot) {}
+    /** @param leaseS seconds the reader lives without a request (0 from a server that does not say) */
+    public record OpenReaderResponse(String reader, String snapshot, long leaseS) {}
 
     public record GrantInfo(String datastore, String ns, String role) {}
 
