@@ -58,6 +58,9 @@ public final class ArchiveCommand implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             boolean stdin = input.equals("-");
+            if (!stdin && !Files.isRegularFile(Path.of(input))) {
+                throw new java.io.IOException("no archive file " + input);
+            }
             String name = stdin ? "standard input" : input;
             try (WorkDir work = WorkDir.create("coffer-check-");
                     InputStream in = new BufferedInputStream(stdin ? new FileInputStream(FileDescriptor.in)

@@ -28,7 +28,7 @@ final class ArchiveRestoreCli {
 
     static int run(RestoreCommand c) throws Exception {
         if (c.fromArchive == null) {
-            throw new IllegalArgumentException("--salvage needs --from-archive FILE");
+            throw new picocli.CommandLine.ParameterException(c.spec.commandLine(), "--salvage needs --from-archive FILE");
         }
         SnapshotId id = SnapshotId.parsePath(c.snapshot);
         long started = System.nanoTime();

@@ -47,6 +47,9 @@ public final class ImportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         boolean stdin = input.equals("-");
+        if (!stdin && !Files.isRegularFile(Path.of(input))) {
+            throw new java.io.IOException("no archive file " + input);
+        }
         ArchiveImport.Result r;
         try (StoreClient client = store.connect(workers + 2); WorkDir work = WorkDir.create("coffer-import-");
                 InputStream in = new BufferedInputStream(stdin ? new FileInputStream(FileDescriptor.in)
