@@ -137,13 +137,19 @@ public final class ArchiveRestore implements AutoCloseable {
         if (idx == null) {
             throw new IOException("the index of disk " + disk.name() + " in archive " + path + " is damaged: the disk cannot be restored");
         }
-        try (FixedIndexReader index = FixedIndexReader.open(idx);
-                RestoreTarget target = opener.open(disk.size());
-                ChunkCodec codec = ChunkCodec.create(crypt)) {
+        try (FixedIndexReader index = FixedIndexReader.open(idx)) {
+            // checked before the target is opened, so a bad index leaves no target file behind
             if (!index.checksum().equals(disk.index().checksum()) || index.imageSize() != disk.size()) {
                 throw new FormatException.IndexChecksumMismatch("index " + disk.index().file() + " in archive " + path,
                         "does not match the manifest's checksum or disk size");
             }
+            return write(index, disk, opener, verify, lost, lostCount, progress);
+        }
+    }
+
+    private RestoreRun.DiskResult write(FixedIndexReader index, ManifestDisk disk, RestoreTarget.Opener opener, boolean verify,
+            List<ArchiveScan.Lost> lost, long[] lostCount, LongConsumer progress) throws IOException {
+        try (RestoreTarget target = opener.open(disk.size()); ChunkCodec codec = ChunkCodec.create(crypt)) {
             long written = 0;
             long zero = 0;
             byte[] plain = new byte[index.chunkSize()];
