@@ -2,11 +2,8 @@ package dev.coffer.chunker;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,10 +33,30 @@ public final class ArchiveReader {
      * @param manifestBytes the manifest exactly as stored, or null when salvage lost the header frame
      * @param manifest the manifest parsed without a key (its signature is the consumer's to check), or null
      * @param files the complete files, by name, in {@code dir}
-     * @param incomplete files of which salvage found only some parts (not kept)
+     * @param partial files of which salvage found only some parts, by name
      */
     public record Header(UUID uuid, Instant created, byte[] manifestBytes, Manifest manifest, Map<String, Path> files,
-            List<String> incomplete) {}
+            Map<String, Partial> partial) {}
+
+    /** A byte range of a file that no intact part covered. */
+    public record Gap(long offset, long length) {}
+
+    /**
+     * A file salvage could only partly read: {@code path} holds all {@code size} bytes, those in
+     * {@code gaps} zero because their parts were lost.
+     */
+    public record Partial(Path path, long size, List<Gap> gaps) {
+
+        /** True when {@code [offset, offset + length)} touches a gap. */
+        public boolean touchesGap(long offset, long length) {
+            for (Gap g : gaps) {
+                if (offset < g.offset() + g.length() && g.offset() < offset + length) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
 
     /** One chunk record: the stored blob (checked against its own CRC) of chunk {@code digest}. */
     public record Record(long offset, Digest digest, int plainLength, byte[] blob) {}
@@ -96,84 +113,28 @@ public final class ArchiveReader {
             throw new FormatException.Malformed(frames.where(f.offset()), "the archive starts with a " + f.kind().label()
                     + " frame, not its header");
         }
-        Map<String, Long> written = new LinkedHashMap<>();
-        Map<String, Long> sizes = new LinkedHashMap<>();
         Files.createDirectories(dir);
+        ArchiveFileParts parts = new ArchiveFileParts(dir, salvage);
         for (; f != null && f.kind() == ArchiveFrame.Kind.FILE; f = frames.next()) {
-            filePart(f, manifest, dir, written, sizes);
+            if (manifest == null && !salvage) {
+                throw new FormatException.Malformed(frames.where(f.offset()), "file frame before the header");
+            }
+            parts.add(f.payload(), frames.where(f.offset()) + " (file frame)");
         }
         pending = f;
-        Map<String, Path> complete = new LinkedHashMap<>();
-        List<String> incomplete = new ArrayList<>();
-        for (Map.Entry<String, Long> e : sizes.entrySet()) {
-            if (written.get(e.getKey()).equals(e.getValue())) {
-                complete.put(e.getKey(), dir.resolve(e.getKey()));
-            } else {
-                incomplete.add(e.getKey());
-                Files.deleteIfExists(dir.resolve(e.getKey()));
-            }
-        }
+        Map<String, Partial> partial = parts.partial(frames.where(frames.offset()));
+        Map<String, Path> complete = parts.complete();
         if (manifest != null && !salvage) {
-            checkAgainstManifest(manifest, complete, incomplete);
+            checkAgainstManifest(manifest, complete);
         }
-        return new Header(frames.uuid(), created, manifestBytes, manifest, complete, incomplete);
+        return new Header(frames.uuid(), created, manifestBytes, manifest, complete, partial);
     }
 
-    private void filePart(ArchiveFrame f, Manifest manifest, Path dir, Map<String, Long> written, Map<String, Long> sizes)
-            throws IOException {
-        byte[] p = f.payload();
-        String where = frames.where(f.offset()) + " (file frame)";
-        int nameLen = p.length < 2 ? -1 : (p[0] & 0xff) | (p[1] & 0xff) << 8;
-        if (nameLen < 0 || p.length < 2 + nameLen + 16) {
-            throw new FormatException.Truncated(where, "file frame payload of " + p.length + " bytes is too short");
-        }
-        String name = new String(p, 2, nameLen, StandardCharsets.UTF_8);
-        long size = Bytes.getLongLE(p, 2 + nameLen);
-        long at = Bytes.getLongLE(p, 2 + nameLen + 8);
-        int dataOff = 2 + nameLen + 16;
-        int n = p.length - dataOff;
-        try {
-            ManifestFile.requireStoredFileName(name);
-        } catch (IllegalArgumentException e) {
-            throw new FormatException.Malformed(where, "bad file name: " + e.getMessage());
-        }
-        Long done = written.get(name);
-        long expectedAt = done == null ? 0 : done;
-        if (done != null && sizes.get(name) != size) {
-            throw new FormatException.Malformed(where, "file " + name + " changes its size from " + sizes.get(name) + " to " + size);
-        }
-        if (at != expectedAt) {
-            if (!salvage) {
-                throw new FormatException.Malformed(where, "part of file " + name + " at " + at + ", expected the part at " + expectedAt);
-            }
-            if (done == null && at > 0) {
-                written.put(name, -1L); // first part lost: the file cannot be completed
-                sizes.put(name, size);
-            }
-            return;
-        }
-        if (at + n > size || (n == 0 && size > 0)) {
-            throw new FormatException.Malformed(where, "part of file " + name + " runs past its size " + size);
-        }
-        if (manifest == null && !salvage) {
-            throw new FormatException.Malformed(where, "file frame before the header");
-        }
-        sizes.put(name, size);
-        try (OutputStream out = Files.newOutputStream(dir.resolve(name), StandardOpenOption.CREATE, at == 0
-                ? StandardOpenOption.TRUNCATE_EXISTING : StandardOpenOption.APPEND)) {
-            out.write(p, dataOff, n);
-        }
-        written.put(name, at + n);
-    }
-
-    private void checkAgainstManifest(Manifest m, Map<String, Path> complete, List<String> incomplete) throws IOException {
+    private void checkAgainstManifest(Manifest m, Map<String, Path> complete) throws IOException {
         String where = frames.where(frames.offset());
         Map<String, Long> expected = new LinkedHashMap<>();
         m.files().forEach(f -> expected.put(f.name(), f.size()));
         m.disks().forEach(d -> expected.put(d.index().file(), d.index().size()));
-        if (!incomplete.isEmpty()) {
-            throw new FormatException.Truncated(where, "file " + incomplete.getFirst() + " is incomplete");
-        }
         for (Map.Entry<String, Long> e : expected.entrySet()) {
             Path p = complete.get(e.getKey());
             if (p == null) {

@@ -177,6 +177,41 @@ final class ArchiveCorruptionTest {
     }
 
     @Test
+    void shouldKeepTheIntactPartsOfAFileWhoseMiddlePartIsDamaged() throws Exception {
+        byte[] big = TestData.random(2 * FileFormats.ARCHIVE_FILE_PART_LENGTH + 5000, 3);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        long second;
+        try (ArchiveWriter w = ArchiveWriter.start(out, ArchiveSample.UUID_, ArchiveSample.CREATED, s.manifest, dir)) {
+            w.file("domain.xml", ArchiveSample.XML);
+            w.file("drive0.fidx", s.index);
+            w.file("big.bin", big.length, new ByteArrayInputStream(big));
+            w.finish();
+        }
+        byte[] b = out.toByteArray();
+        // frames: header, domain.xml, drive0.fidx, then big.bin's three parts
+        second = 0;
+        for (int frame = 0; frame < 4; frame++) {
+            second += 36 + Bytes.getIntLE(b, (int) second + 28);
+        }
+        byte[] damaged = b.clone();
+        damaged[(int) second + 5000] ^= 1;
+        assertThatThrownBy(() -> ArchiveReader.open(new ByteArrayInputStream(damaged), "big.cfa", false).readHeader(sub()))
+                .isInstanceOf(FormatException.CrcMismatch.class).hasMessageContaining("at offset " + second);
+        ArchiveReader.Header h = ArchiveReader.open(new ByteArrayInputStream(damaged), "big.cfa", true).readHeader(sub());
+        assertThat(h.files()).containsOnlyKeys("domain.xml", "drive0.fidx");
+        ArchiveReader.Partial part = h.partial().get("big.bin");
+        int p = FileFormats.ARCHIVE_FILE_PART_LENGTH;
+        assertThat(part.gaps()).containsExactly(new ArchiveReader.Gap(p, p));
+        byte[] kept = Files.readAllBytes(part.path());
+        assertThat(kept).hasSize(big.length);
+        assertThat(Arrays.copyOfRange(kept, 0, p)).isEqualTo(Arrays.copyOfRange(big, 0, p));
+        assertThat(Arrays.copyOfRange(kept, 2 * p, big.length)).isEqualTo(Arrays.copyOfRange(big, 2 * p, big.length));
+        assertThat(part.touchesGap(p - 32, 32)).isFalse();
+        assertThat(part.touchesGap(p - 16, 32)).isTrue();
+        assertThat(part.touchesGap(2 * p, 32)).isFalse();
+    }
+
+    @Test
     void shouldNotReadAFileFrameAsTheStartOfAnArchive() {
         byte[] b = Arrays.copyOfRange(s.bytes, (int) s.offsets.get(0).longValue(), s.bytes.length);
         assertThatThrownBy(() -> strict(b)).isInstanceOf(FormatException.Malformed.class)

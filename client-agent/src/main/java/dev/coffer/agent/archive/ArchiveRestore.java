@@ -8,7 +8,6 @@ import dev.coffer.chunker.ChunkCodec;
 import dev.coffer.chunker.CryptConfig;
 import dev.coffer.chunker.Digest;
 import dev.coffer.chunker.DigestTable;
-import dev.coffer.chunker.FixedIndexReader;
 import dev.coffer.chunker.FormatException;
 import dev.coffer.chunker.Manifest;
 import dev.coffer.chunker.ManifestDisk;
@@ -33,8 +32,9 @@ import java.util.function.LongConsumer;
  *
  * <p>With {@code salvage} the archive is instead scanned front to back past any damage
  * ({@link ArchiveScan}); a chunk without an intact record, or whose record fails to decode, is
- * written as zeros and listed in {@link Result#lost()} with its disk and offset. The manifest and
- * the disk's index must be intact even then: without them nothing says what belongs where.
+ * written as zeros and reported with its disk and offset; so are the chunks named by a lost part of
+ * the disk's index ({@link IndexView}). The manifest must be intact even then: without it nothing
+ * says what belongs where, nor can an encrypted restore point's signature be checked.
  */
 public final class ArchiveRestore implements AutoCloseable {
 
@@ -46,9 +46,11 @@ public final class ArchiveRestore implements AutoCloseable {
     private final ArchiveScan scan;
     private final boolean salvage;
     private final CryptConfig crypt;
+    private final Path work;
 
     private ArchiveRestore(Path path, Manifest manifest, ArchiveReader.Header header, ArchiveFile file, DigestTable table,
-            ArchiveScan scan, boolean salvage, CryptConfig crypt) {
+            ArchiveScan scan, boolean salvage, CryptConfig crypt, Path work) {
+        this.work = work;
         this.path = path;
         this.manifest = manifest;
         this.header = header;
@@ -102,7 +104,7 @@ public final class ArchiveRestore implements AutoCloseable {
             if (!salvage) {
                 file.loadTrailer(table);
             }
-            return new ArchiveRestore(path, m, header, file, table, scan, salvage, crypt);
+            return new ArchiveRestore(path, m, header, file, table, scan, salvage, crypt, work);
         } catch (IOException | RuntimeException e) {
             if (file != null) {
                 file.close();
@@ -129,27 +131,16 @@ public final class ArchiveRestore implements AutoCloseable {
     /**
      * Restores disk {@code disk} into the target {@code opener} opens.
      *
-     * @param lost receives the chunks salvage had to write as zeros
+     * @param lost receives the chunks salvage had to write as zeros (the first
+     *     {@link ArchiveScan#MAX_LISTED}); {@code lostCount[0]} counts them all
      */
     public RestoreRun.DiskResult restoreDisk(ManifestDisk disk, RestoreTarget.Opener opener, boolean verify, List<ArchiveScan.Lost> lost,
             long[] lostCount, LongConsumer progress) throws IOException {
-        Path idx = header.files().get(disk.index().file());
-        if (idx == null) {
-            throw new IOException("the index of disk " + disk.name() + " in archive " + path + " is damaged: the disk cannot be restored");
-        }
-        try (FixedIndexReader index = FixedIndexReader.open(idx)) {
-            // checked before the target is opened, so a bad index leaves no target file behind
-            if (!index.checksum().equals(disk.index().checksum()) || index.imageSize() != disk.size()) {
-                throw new FormatException.IndexChecksumMismatch("index " + disk.index().file() + " in archive " + path,
-                        "does not match the manifest's checksum or disk size");
-            }
-            return write(index, disk, opener, verify, lost, lostCount, progress);
-        }
-    }
-
-    private RestoreRun.DiskResult write(FixedIndexReader index, ManifestDisk disk, RestoreTarget.Opener opener, boolean verify,
-            List<ArchiveScan.Lost> lost, long[] lostCount, LongConsumer progress) throws IOException {
-        try (RestoreTarget target = opener.open(disk.size()); ChunkCodec codec = ChunkCodec.create(crypt)) {
+        // the index is checked before the target is opened, so a bad index leaves no target file behind
+        try (IndexView index = IndexView.open(header, disk, manifest.chunkSize(), salvage, path.toString());
+                DigestTable failed = DigestTable.create(work, 16);
+                RestoreTarget target = opener.open(disk.size());
+                ChunkCodec codec = ChunkCodec.create(crypt)) {
             long written = 0;
             long zero = 0;
             byte[] plain = new byte[index.chunkSize()];
@@ -158,24 +149,36 @@ public final class ArchiveRestore implements AutoCloseable {
                 int len = index.chunkLength(i);
                 long offset = i * index.chunkSize();
                 progress.accept(len);
-                if (d.isZero()) {
+                if (d != null && d.isZero()) {
                     target.writeZeroes(offset, len);
                     zero += len;
                     continue;
                 }
-                String where = "chunk " + d.hex() + " at offset " + offset + " of disk " + disk.name();
                 try {
+                    if (d == null) {
+                        throw new FormatException.Truncated("archive " + path, "the part of the index of disk " + disk.name()
+                                + " naming the chunk at offset " + offset + " is lost");
+                    }
                     long at = table.get(d);
                     if (at < 0) {
-                        throw new FormatException.Truncated("archive " + path, where + " has no record in the archive");
+                        throw new FormatException.Truncated("archive " + path, "it has no record in the archive");
                     }
                     codec.decodeInto(file.record(at, d).blob(), d, len, plain);
                 } catch (FormatException e) {
                     if (!salvage) {
-                        throw new IOException(where + " cannot be restored: " + e.getMessage(), e);
+                        throw new IOException("chunk " + (d == null ? "?" : d.hex()) + " at offset " + offset + " of disk " + disk.name()
+                                + " cannot be restored: " + e.getMessage(), e);
                     }
-                    if (lost.size() < ArchiveScan.MAX_LISTED) {
-                        lost.add(new ArchiveScan.Lost(disk.name(), offset, d.hex()));
+                    if (d != null) {
+                        failed.putIfAbsent(d, 1);
+                    }
+                    ArchiveScan.Lost prev = lost.isEmpty() ? null : lost.getLast();
+                    if (d == null && prev != null && prev.digest() == null && prev.disk().equals(disk.name())
+                            && prev.offset() + prev.length() == offset) {
+                        // a run of chunks named by a lost part of the index is one entry
+                        lost.set(lost.size() - 1, new ArchiveScan.Lost(disk.name(), prev.offset(), prev.length() + len, null));
+                    } else if (lost.size() < ArchiveScan.MAX_LISTED) {
+                        lost.add(new ArchiveScan.Lost(disk.name(), offset, len, d == null ? null : d.hex()));
                     }
                     lostCount[0]++;
                     target.writeZeroes(offset, len);
@@ -188,10 +191,33 @@ public final class ArchiveRestore implements AutoCloseable {
             target.flush();
             Boolean verified = null;
             if (verify) {
-                RestoreRun.verify(index, target, crypt, disk.name());
+                verify(index, failed, target, codec, disk.name());
                 verified = true;
             }
             return new RestoreRun.DiskResult(disk.name(), written, zero, verified);
+        }
+    }
+
+    /**
+     * Reads the target back and checks every restored chunk's digest: what the target now holds
+     * is the restore point, except the chunks salvage reported lost.
+     */
+    private static void verify(IndexView index, DigestTable failed, RestoreTarget target, ChunkCodec codec, String disk)
+            throws IOException {
+        byte[] buf = new byte[index.chunkSize()];
+        for (long i = 0; i < index.chunkCount(); i++) {
+            Digest want = index.digest(i);
+            if (want == null || failed.get(want) >= 0) {
+                continue; // lost: written as zeros and reported
+            }
+            int len = index.chunkLength(i);
+            long offset = i * index.chunkSize();
+            target.read(offset, buf, len);
+            Digest got = codec.digest(buf, 0, len);
+            if (!got.equals(want)) {
+                throw new IOException("verify failed: disk " + disk + " on " + target.describe() + " at offset " + offset
+                        + " holds chunk " + got.shortHex() + ", the restore point has " + want.shortHex());
+            }
         }
     }
 
@@ -235,6 +261,9 @@ public final class ArchiveRestore implements AutoCloseable {
             }
             for (Path p : header.files().values()) {
                 Files.deleteIfExists(p);
+            }
+            for (ArchiveReader.Partial p : header.partial().values()) {
+                Files.deleteIfExists(p.path());
             }
         }
     }

@@ -2,14 +2,12 @@ package dev.coffer.agent.archive;
 
 import dev.coffer.chunker.ArchiveDamage;
 import dev.coffer.chunker.ArchiveReader;
+import dev.coffer.chunker.Digest;
 import dev.coffer.chunker.DigestTable;
-import dev.coffer.chunker.FixedIndexReader;
-import dev.coffer.chunker.FormatException;
 import dev.coffer.chunker.Manifest;
 import dev.coffer.chunker.ManifestDisk;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,12 +24,14 @@ public final class ArchiveScan implements AutoCloseable {
     public static final int MAX_LISTED = 1000;
 
     /**
-     * A chunk the archive should hold and does not (intact).
+     * Disk bytes an archive should hold and does not (intact): one chunk whose record is lost,
+     * or a run of chunks whose digests were in a lost part of the index.
      *
-     * @param offset the byte offset in the disk, or -1 when the whole disk is lost (its index is)
-     * @param digest the chunk's digest, or null when the index itself is lost
+     * @param offset the byte offset in the disk
+     * @param length how many bytes from there
+     * @param digest the chunk's digest, or null when the part of the index naming it is lost
      */
-    public record Lost(String disk, long offset, String digest) {}
+    public record Lost(String disk, long offset, long length, String digest) {}
 
     /** The lost chunks: the first {@link #MAX_LISTED}, the total count, and their bytes. */
     public record LostReport(List<Lost> listed, long chunks, long bytes) {}
@@ -41,8 +41,13 @@ public final class ArchiveScan implements AutoCloseable {
     private final List<ArchiveDamage> damage;
     private final long records;
     private final long length;
+    private final boolean salvage;
+    private final String name;
 
-    private ArchiveScan(ArchiveReader.Header header, DigestTable table, List<ArchiveDamage> damage, long records, long length) {
+    private ArchiveScan(ArchiveReader.Header header, DigestTable table, List<ArchiveDamage> damage, long records, long length,
+            boolean salvage, String name) {
+        this.salvage = salvage;
+        this.name = name;
         this.header = header;
         this.table = table;
         this.damage = damage;
@@ -60,7 +65,7 @@ public final class ArchiveScan implements AutoCloseable {
                 t.putIfAbsent(rec.digest(), rec.offset());
             }
             ArchiveReader.Summary s = r.finish();
-            return new ArchiveScan(h, t, s.damage(), s.records(), s.length());
+            return new ArchiveScan(h, t, s.damage(), s.records(), s.length(), salvage, name);
         } catch (IOException | RuntimeException e) {
             t.close();
             throw e;
@@ -89,37 +94,55 @@ public final class ArchiveScan implements AutoCloseable {
     }
 
     /**
-     * The chunks of {@code manifest}'s disks that no intact record holds; a disk whose index is
-     * lost counts as lost whole.
+     * The chunks of {@code manifest}'s disks that no intact record holds, and the runs of chunks
+     * whose digests were in lost parts of an index (counted as chunks: their contents are unknown).
      */
     public LostReport lost(Manifest manifest) throws IOException {
         List<Lost> listed = new ArrayList<>();
         long[] count = {0, 0};
         for (ManifestDisk d : manifest.disks()) {
-            Path idx = header.files().get(d.index().file());
-            if (idx == null || !Files.exists(idx)) {
-                add(listed, count, new Lost(d.name(), -1, null), d.size());
-                continue;
-            }
-            try (FixedIndexReader r = FixedIndexReader.open(idx)) {
-                r.forEach((i, digest) -> {
-                    if (!digest.isZero() && table.get(digest) < 0) {
-                        add(listed, count, new Lost(d.name(), i * r.chunkSize(), digest.hex()), r.chunkLength(i));
+            try (IndexView index = IndexView.open(header, d, manifest.chunkSize(), salvage, name)) {
+                long runStart = -1;
+                long runChunks = 0;
+                for (long i = 0; i < index.chunkCount(); i++) {
+                    Digest digest = index.digest(i);
+                    if (digest == null) {
+                        if (runStart < 0) {
+                            runStart = i;
+                        }
+                        runChunks++;
+                        continue;
                     }
-                });
-            } catch (FormatException e) {
-                add(listed, count, new Lost(d.name(), -1, null), d.size());
+                    if (runStart >= 0) {
+                        addRun(listed, count, d.name(), index, runStart, runChunks);
+                        runStart = -1;
+                        runChunks = 0;
+                    }
+                    if (!digest.isZero() && table.get(digest) < 0) {
+                        add(listed, count, new Lost(d.name(), i * index.chunkSize(), index.chunkLength(i), digest.hex()), 1);
+                    }
+                }
+                if (runStart >= 0) {
+                    addRun(listed, count, d.name(), index, runStart, runChunks);
+                }
             }
         }
         return new LostReport(listed, count[0], count[1]);
     }
 
-    private static void add(List<Lost> listed, long[] count, Lost l, long bytes) {
+    private static void addRun(List<Lost> listed, long[] count, String disk, IndexView index, long first, long chunks) {
+        long offset = first * index.chunkSize();
+        long end = first + chunks == index.chunkCount() ? (first + chunks - 1) * index.chunkSize() + index.chunkLength(first + chunks - 1)
+                : (first + chunks) * index.chunkSize();
+        add(listed, count, new Lost(disk, offset, end - offset, null), chunks);
+    }
+
+    private static void add(List<Lost> listed, long[] count, Lost l, long chunks) {
         if (listed.size() < MAX_LISTED) {
             listed.add(l);
         }
-        count[0]++;
-        count[1] += bytes;
+        count[0] += chunks;
+        count[1] += l.length();
     }
 
     @Override

@@ -68,7 +68,7 @@ public final class ArchiveCommand implements Callable<Integer> {
                     ArchiveScan scan = ArchiveScan.run(in, name, salvage, work.path())) {
                 Manifest m = scan.header().manifest();
                 ArchiveScan.LostReport lost = m == null ? null : scan.lost(m);
-                boolean ok = m != null && lost.chunks() == 0 && scan.damage().isEmpty() && scan.header().incomplete().isEmpty();
+                boolean ok = m != null && lost.chunks() == 0 && scan.damage().isEmpty() && scan.header().partial().isEmpty();
                 print(name, scan, m, lost, ok);
                 if (!ok && !json) {
                     spec.commandLine().getErr().println("coffer archive check: archive " + name + " is damaged"
@@ -93,13 +93,13 @@ public final class ArchiveCommand implements Callable<Integer> {
                 dmg.addObject().put("offset", d.offset()).put("length", d.length()).put("reason", d.reason());
             }
             ArrayNode inc = o.putArray("incomplete_files");
-            scan.header().incomplete().forEach(inc::add);
+            scan.header().partial().keySet().forEach(inc::add);
             o.put("lost_chunks", lost == null ? null : lost.chunks());
             o.put("lost_bytes", lost == null ? null : lost.bytes());
             ArrayNode la = o.putArray("lost");
             if (lost != null) {
                 for (ArchiveScan.Lost l : lost.listed()) {
-                    la.addObject().put("disk", l.disk()).put("offset", l.offset()).put("digest", l.digest());
+                    la.addObject().put("disk", l.disk()).put("offset", l.offset()).put("length", l.length()).put("digest", l.digest());
                 }
             }
             if (json) {
@@ -108,9 +108,10 @@ public final class ArchiveCommand implements Callable<Integer> {
                 out.printf("archive %s (%s): restore point %s, %s, %d chunk records%n", name, o.get("uuid").asText(),
                         m == null ? "unknown (header lost)" : m.snapshot().path(), ProgressLine.human(scan.length()), scan.records());
                 scan.damage().forEach(d -> out.printf("damaged: %d bytes at offset %d: %s%n", d.length(), d.offset(), d.reason()));
-                scan.header().incomplete().forEach(f -> out.println("incomplete file: " + f));
+                scan.header().partial().forEach((f, p) -> out.println("incomplete file: " + f + " (" + p.gaps().size() + " part(s) lost)"));
                 if (lost != null) {
-                    lost.listed().forEach(l -> out.println(l.offset() < 0 ? "lost: disk " + l.disk() + " (its index is damaged)"
+                    lost.listed().forEach(l -> out.println(l.digest() == null
+                            ? "lost: disk " + l.disk() + " offset " + l.offset() + ", " + l.length() + " bytes (that part of its index is lost)"
                             : "lost: disk " + l.disk() + " offset " + l.offset() + " chunk " + l.digest()));
                     if (lost.chunks() > lost.listed().size()) {
                         out.printf("… and %d more lost chunks%n", lost.chunks() - lost.listed().size());

@@ -105,7 +105,8 @@ final class ArchiveRestoreCli {
             if (c.salvage) {
                 o.put("lost_chunks", lostCount);
                 ArrayNode la = o.putArray("lost");
-                lost.forEach(l -> la.addObject().put("disk", l.disk()).put("offset", l.offset()).put("digest", l.digest()));
+                lost.forEach(l -> la.addObject().put("disk", l.disk()).put("offset", l.offset()).put("length", l.length())
+                        .put("digest", l.digest()));
                 ArrayNode da = o.putArray("damage");
                 damage.forEach(d -> da.addObject().put("offset", d.offset()).put("length", d.length()).put("reason", d.reason()));
             }
@@ -119,7 +120,8 @@ final class ArchiveRestoreCli {
             }
             files.forEach(f -> out.println("restored config file " + f));
             damage.forEach(d -> out.printf("damaged: %d bytes at offset %d of the archive: %s%n", d.length(), d.offset(), d.reason()));
-            lost.forEach(l -> out.printf("lost: disk %s offset %d chunk %s (written as zeros)%n", l.disk(), l.offset(), l.digest()));
+            lost.forEach(l -> out.printf("lost: disk %s offset %d, %d bytes, chunk %s (written as zeros)%n", l.disk(), l.offset(), l.length(),
+                    l.digest() == null ? "unknown (that part of the index is lost)" : l.digest()));
             if (lostCount > lost.size()) {
                 out.printf("… and %d more lost chunks%n", lostCount - lost.size());
             }

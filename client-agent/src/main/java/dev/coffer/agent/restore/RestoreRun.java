@@ -104,7 +104,7 @@ public final class RestoreRun {
      * Reads the target back and checks every chunk's digest against the index: proof that what
      * the target now holds is the restore point, whatever the target's cache or driver did.
      */
-    public static void verify(FixedIndexReader index, RestoreTarget target, CryptConfig crypt, String diskName) throws IOException {
+    static void verify(FixedIndexReader index, RestoreTarget target, CryptConfig crypt, String diskName) throws IOException {
         byte[] buf = new byte[index.chunkSize()];
         try (dev.coffer.chunker.ChunkCodec codec = dev.coffer.chunker.ChunkCodec.create(crypt)) {
             for (long i = 0; i < index.chunkCount(); i++) {

@@ -151,6 +151,75 @@ final class ArchiveRestoreTest {
     }
 
     @Test
+    void shouldRestoreWhatTheIntactPartsOfADamagedIndexNameAndReportTheRest() throws Exception {
+        // 40000 chunks of 64 KiB: an index of 4096 + 1 280 000 bytes, two 1 MiB file parts
+        int chunks = 40_000;
+        byte[] a = new byte[CS];
+        byte[] b = new byte[CS];
+        new Random(1).nextBytes(a);
+        new Random(2).nextBytes(b);
+        Path idx = dir.resolve("big.fidx");
+        Digest checksum;
+        Digest da;
+        Digest db;
+        try (ChunkCodec codec = ChunkCodec.create(null);
+                FixedIndexWriter w = FixedIndexWriter.create(idx, UUID.randomUUID(), Instant.now(), (long) chunks * CS, CS)) {
+            da = codec.digest(a, 0, CS);
+            db = codec.digest(b, 0, CS);
+            for (int i = 0; i < chunks; i++) {
+                w.append(i == 3 ? da : i == 35_000 ? db : Digest.ZERO);
+            }
+            checksum = w.finish();
+        }
+        Manifest m = Manifest.builder().snapshot(SnapshotId.parsePath("vm/6/2026-11-20T08:00:00Z")).chunkSize(CS)
+                .addDisk(new ManifestDisk("big", (long) chunks * CS, new ManifestDisk.IndexRef("big.fidx", Files.size(idx), checksum),
+                        ManifestDisk.Mode.FULL, "no-base", null, Map.of()))
+                .createdBy("test").sign(null);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (ArchiveWriter w = ArchiveWriter.start(bytes, UUID.randomUUID(), Instant.now(), m.toBytes(), dir);
+                ChunkCodec codec = ChunkCodec.create(null)) {
+            w.file("big.fidx", idx);
+            w.chunk(db, CS, codec.encode(b, 0, CS));
+            w.chunk(da, CS, codec.encode(a, 0, CS));
+            w.finish();
+        }
+        byte[] arch = bytes.toByteArray();
+        long part2 = 0;
+        for (int f = 0; f < 2; f++) { // header frame, first part of the index
+            part2 += 36 + java.nio.ByteBuffer.wrap(arch, (int) part2 + 28, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+        }
+        arch[(int) part2 + 100_000] ^= 1;
+        Path damaged = Files.write(dir.resolve("big.cfa"), arch);
+
+        assertThatThrownBy(() -> restore(damaged, false, dir.resolve("no.raw"), new ArrayList<>(), new long[1]))
+                .hasMessageContaining("at offset " + part2).hasMessageContaining("file frame CRC32C mismatch");
+        List<ArchiveScan.Lost> lost = new ArrayList<>();
+        long[] count = {0};
+        Path out = dir.resolve("big.raw");
+        RestoreRun.DiskResult r = restore(damaged, true, out, lost, count);
+        assertThat(r.verified()).as("what was restored reads back right").isTrue();
+        long firstUnknown = (1024 * 1024 - 4096) / 32; // the first digest of the lost second part
+        assertThat(lost).containsExactly(new ArchiveScan.Lost("big", firstUnknown * CS, (chunks - firstUnknown) * (long) CS, null));
+        assertThat(count[0]).isEqualTo(chunks - firstUnknown);
+        assertThat(Files.size(out)).isEqualTo((long) chunks * CS);
+        try (var ch = java.nio.channels.FileChannel.open(out)) {
+            java.nio.ByteBuffer got = java.nio.ByteBuffer.allocate(CS);
+            ch.read(got, 3L * CS);
+            assertThat(got.array()).as("chunk 3, named by the intact first part").isEqualTo(a);
+            got.clear();
+            ch.read(got, 35_000L * CS);
+            assertThat(got.array()).as("chunk 35000, named only by the lost part").isEqualTo(new byte[CS]);
+        }
+        try (ArchiveScan scan = ArchiveScan.run(new ByteArrayInputStream(arch), "big.cfa", true, Files.createTempDirectory(dir, "c"))) {
+            ArchiveScan.LostReport report = scan.lost(scan.header().manifest());
+            assertThat(report.listed()).containsExactly(
+                    new ArchiveScan.Lost("big", firstUnknown * CS, (chunks - firstUnknown) * (long) CS, null));
+            assertThat(report.chunks()).isEqualTo(chunks - firstUnknown);
+            assertThat(scan.header().partial().get("big.fidx").gaps()).hasSize(1);
+        }
+    }
+
+    @Test
     void shouldRefuseAPipe() {
         assertThatThrownBy(() -> ArchiveRestore.open(Path.of("/dev/stdin"), false, null, dir))
                 .hasMessageContaining("a pipe cannot seek");
