@@ -40,11 +40,6 @@ public final class ArchiveFile implements AutoCloseable {
         return new ArchiveFile(path, FileChannel.open(path, StandardOpenOption.READ), uuid);
     }
 
-    /** The archive's length in bytes. */
-    public long length() throws IOException {
-        return channel.size();
-    }
-
     /**
      * Loads the trailer into {@code table} (digest → record offset), after checking the end frame.
      *

@@ -64,11 +64,6 @@ public record ArchiveFrame(Kind kind, long offset, byte[] payload) {
         return (long) ARCHIVE_FRAME_HEADER_LENGTH + payload.length + ARCHIVE_FRAME_CRC_LENGTH;
     }
 
-    /** For messages: "chunk frame at offset 1234". */
-    public String describe() {
-        return kind.label() + " frame at offset " + offset;
-    }
-
     /** The 32-byte header of a frame with a payload of {@code len} bytes. */
     static byte[] header(UUID uuid, Kind kind, int len) {
         if (len < 0 || len > ARCHIVE_MAX_PAYLOAD) {

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -274,10 +273,5 @@ public final class ArchiveReader {
         if (!salvage) {
             throw new FormatException.Malformed(frames.where(f.offset()) + " (" + f.kind().label() + " frame)", what);
         }
-    }
-
-    /** What salvage mode skipped so far. */
-    public List<ArchiveDamage> damage() {
-        return frames.damage();
     }
 }

@@ -71,11 +71,6 @@ public final class ArchiveWriter implements AutoCloseable {
         return w;
     }
 
-    /** The archive's uuid, in every frame. */
-    public UUID uuid() {
-        return uuid;
-    }
-
     /** Bytes written so far: the offset of the next frame. */
     public long offset() {
         return offset;

@@ -81,16 +81,6 @@ final class IndexView implements AutoCloseable {
         return new IndexView(null, null, null, disk.size(), chunkSize);
     }
 
-    /** True when every digest is known. */
-    boolean whole() {
-        return whole != null;
-    }
-
-    /** The whole index; only when {@link #whole()}. */
-    FixedIndexReader reader() {
-        return whole;
-    }
-
     long chunkCount() {
         return FixedIndex.chunkCount(imageSize, chunkSize);
     }
