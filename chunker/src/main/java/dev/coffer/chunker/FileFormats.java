@@ -72,6 +72,29 @@ public final class FileFormats {
     /** CRC32C of header bytes [0, 4092), stored in the header's last 4 bytes. */
     public static final int INDEX_HEADER_CRC_OFFSET = INDEX_HEADER_LENGTH - 4;
 
+    /**
+     * SHA-256("coffer archive v1: sync")[0..8]: the sync marker that opens every frame of a
+     * single-file archive (its first 8 bytes are this magic too). Followed in each frame by the
+     * archive's uuid, so a salvaging reader can find the next frame of <em>this</em> archive after
+     * damage, even inside a chunk that happens to contain another archive.
+     */
+    static final byte[] ARCHIVE_SYNC_MAGIC = {
+        (byte) 0x1a, (byte) 0xb7, (byte) 0xec, (byte) 0x3f, (byte) 0x2b, (byte) 0xe7, (byte) 0x2b, (byte) 0x3b };
+    /** The only archive format version so far, in the header frame. */
+    public static final int ARCHIVE_VERSION = 1;
+    /** Frame header: sync magic (8) | archive uuid (16) | kind (1) | zero (3) | payload length (u32). */
+    public static final int ARCHIVE_FRAME_HEADER_LENGTH = 32;
+    /** Every frame ends with the CRC32C of its bytes from the uuid to the end of the payload. */
+    public static final int ARCHIVE_FRAME_CRC_LENGTH = 4;
+    /** Largest payload of any frame: a chunk record (digest, plain length, largest blob). */
+    public static final int ARCHIVE_MAX_PAYLOAD = Digest.LENGTH + 4 + BLOB_MAX_LENGTH;
+    /** A restore point file (index, config blob) is cut into frames of at most this many data bytes. */
+    public static final int ARCHIVE_FILE_PART_LENGTH = 1024 * 1024;
+    /** A trailer frame holds at most this many (digest, record offset) entries of 40 bytes. */
+    public static final int ARCHIVE_TRAILER_ENTRIES_PER_FRAME = 16 * 1024;
+    /** The end frame's length: header, record count, trailer offset, archive length, CRC. */
+    public static final int ARCHIVE_END_FRAME_LENGTH = ARCHIVE_FRAME_HEADER_LENGTH + 24 + ARCHIVE_FRAME_CRC_LENGTH;
+
     /** The key file's {@code format} field of this version (key files are JSON). */
     public static final String KEY_FILE_FORMAT = "coffer-key-v1";
 

@@ -20,6 +20,7 @@ final class FileFormatsTest {
         assertThat(FileFormats.BLOB_ENCRYPTED_MAGIC).isEqualTo(labelMagic("coffer chunk blob v1: encrypted"));
         assertThat(FileFormats.BLOB_ZSTD_ENCRYPTED_MAGIC).isEqualTo(labelMagic("coffer chunk blob v1: zstd+encrypted"));
         assertThat(FileFormats.INDEX_MAGIC).isEqualTo(labelMagic("coffer fixed index v1"));
+        assertThat(FileFormats.ARCHIVE_SYNC_MAGIC).isEqualTo(labelMagic("coffer archive v1: sync"));
     }
 
     @Test
@@ -29,5 +30,7 @@ final class FileFormatsTest {
         assertThat(FileFormats.INDEX_HEADER_LENGTH).isEqualTo(4096);
         assertThat(FileFormats.CIPHER_STEP).isEqualTo(65536);
         assertThat(FileFormats.DEFAULT_CHUNK_SIZE).isEqualTo(4 << 20);
+        assertThat(FileFormats.ARCHIVE_FRAME_HEADER_LENGTH).isEqualTo(32);
+        assertThat(FileFormats.ARCHIVE_END_FRAME_LENGTH).isEqualTo(60);
     }
 }

@@ -1,6 +1,9 @@
 package dev.coffer.cli;
 
+import dev.coffer.agent.cli.ArchiveCommand;
 import dev.coffer.agent.cli.BackupCommand;
+import dev.coffer.agent.cli.ExportCommand;
+import dev.coffer.agent.cli.ImportCommand;
 import dev.coffer.agent.cli.BenchCommand;
 import dev.coffer.agent.cli.KeyCommand;
 import dev.coffer.agent.cli.RestoreCommand;
@@ -37,7 +40,7 @@ import picocli.CommandLine.Spec;
         versionProvider = CofferVersion.class,
         description = "Incremental-forever, deduplicating backup for QEMU/KVM virtual machines.",
         subcommands = {QuickstartCommand.class, ServerCommand.class, BackupCommand.class, SnapshotsCommand.class, RestoreCommand.class, ServeCommand.class,
-            TokenCommand.class, KeyCommand.class, BenchCommand.class},
+            ExportCommand.class, ImportCommand.class, ArchiveCommand.class, TokenCommand.class, KeyCommand.class, BenchCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad usage. Set COFFER_DEBUG=1 or --debug for stack traces."})
 public final class Coffer implements Callable<Integer> {
 

@@ -86,6 +86,22 @@ final class CofferTest {
     }
 
     @Test
+    void shouldRejectBadArchiveUsageWithExitCode2AndAMissingArchiveWith1() {
+        for (String[] args : new String[][] {
+            {"archive"}, {"archive", "check"}, {"export"},
+            {"restore", "vm/1/2026-11-22T10:00:00Z", "--to", "file:/tmp/x", "--salvage"}}) {
+            Run r = run(args);
+
+            assertThat(r.code()).as(String.join(" ", args)).isEqualTo(Coffer.EXIT_USAGE);
+            assertThat(r.err().lines()).as(r.err()).hasSize(1);
+            assertThat(r.err()).startsWith("coffer").contains("--help");
+        }
+        Run missing = run("archive", "check", "/nonexistent/a.cfa");
+        assertThat(missing.code()).isEqualTo(Coffer.EXIT_FAILURE);
+        assertThat(missing.err()).isEqualTo("coffer archive check: no archive file /nonexistent/a.cfa\n");
+    }
+
+    @Test
     void shouldReportAFailureInOneLineUnlessDebugging() {
         // more threads than the test JVM's heap has room for: a failure while running, not bad usage
         String[] args = {"bench", "--op", "sha256", "--data", "random", "--threads", "1000", "--warmup", "0"};

@@ -89,6 +89,13 @@ public final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
+    @Option(names = "--from-archive", paramLabel = "FILE",
+            description = "Restore from a single-file archive (coffer export) instead of a store; needs a file, not a pipe.")
+    Path fromArchive;
+
+    @Option(names = "--salvage", description = "With --from-archive: read past damage, write lost chunks as zeros and list them.")
+    boolean salvage;
+
     @Mixin
     StoreOptions store;
 
@@ -100,6 +107,9 @@ public final class RestoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (fromArchive != null || salvage) {
+            return ArchiveRestoreCli.run(this);
+        }
         SnapshotId id = SnapshotId.parsePath(snapshot);
         if (live.live) {
             return live.run(spec, id, where.one, store, key, json);
@@ -153,7 +163,7 @@ public final class RestoreCommand implements Callable<Integer> {
         return 0;
     }
 
-    private RestoreTarget.Opener opener(String uri) {
+    RestoreTarget.Opener opener(String uri) {
         if (uri.startsWith("nbd:") || uri.startsWith("nbd+unix:")) {
             NbdUri nbd = NbdUri.parse(uri);
             return size -> NbdRestoreTarget.open(nbd, size);

@@ -48,12 +48,14 @@ public final class BackupSession {
     private final String owner;
     private final Path staging;
     private final SnapshotLocks.Lease baseLease;
+    private final boolean importing;
     private final Map<String, Path> staged = new ConcurrentHashMap<>();
     private volatile long lastSeen = System.nanoTime();
     private volatile boolean closed;
 
     BackupSession(String id, Datastore ds, Catalog catalog, SnapshotId snapshot, SnapshotId base, Manifest baseManifest,
-            Set<Digest> baseBad, boolean encrypted, String owner, SnapshotLocks.Lease baseLease) throws IOException {
+            Set<Digest> baseBad, boolean encrypted, String owner, SnapshotLocks.Lease baseLease, boolean importing) throws IOException {
+        this.importing = importing;
         this.id = id;
         this.idBytes = HexFormat.of().parseHex(id);
         this.ds = ds;
@@ -238,7 +240,8 @@ public final class BackupSession {
             throw mismatch("says crypt mode " + (m.encrypted() ? "encrypt" : "none") + ", but the session was opened with "
                     + (encrypted ? "encrypt" : "none"));
         }
-        if (!m.parent().equals(java.util.Optional.ofNullable(base))) {
+        // an imported restore point's parent is history from its origin store, not a base here
+        if (!importing && !m.parent().equals(java.util.Optional.ofNullable(base))) {
             throw mismatch("names parent " + m.parent().map(Object::toString).orElse("none") + ", but the session's base is "
                     + (base == null ? "none" : base));
         }

@@ -69,6 +69,21 @@ public final class BackupSessions {
      */
     public BackupSession begin(GroupId group, Instant time, boolean encrypted, String keyFingerprint, String owner,
             boolean mayWriteAnyGroup) throws IOException, StoreException {
+        return begin(group, time, encrypted, keyFingerprint, owner, mayWriteAnyGroup, false);
+    }
+
+    /**
+     * Opens a session; with {@code importing} it writes a restore point brought in from an archive
+     * ({@code coffer import}). Such a restore point keeps its original time, which may be older
+     * than the group's newest (as sync may bring in older ones) but must not exist yet; the session
+     * has no base, so every chunk it references must be uploaded (or answered known) in it, and
+     * {@link BackupSession#finish} takes the manifest's parent as history instead of checking it
+     * against a base. Every other check and the atomic publish are those of a backup.
+     *
+     * @throws StoreException CONFLICT {@code snapshot-exists} when importing a restore point the group holds
+     */
+    public BackupSession begin(GroupId group, Instant time, boolean encrypted, String keyFingerprint, String owner,
+            boolean mayWriteAnyGroup, boolean importing) throws IOException, StoreException {
         SnapshotId snapshot = SnapshotId.of(group, time);
         synchronized (this) {
             BackupSession running = byGroup.get(group);
@@ -81,7 +96,10 @@ public final class BackupSessions {
                 throw new StoreException(StoreException.Kind.FORBIDDEN, "not-owner",
                         "group " + group + " belongs to another token; an admin can change its owner");
             }
-            Optional<SnapshotId> newest = catalog.newest(group);
+            Optional<SnapshotId> newest = importing ? Optional.empty() : catalog.newest(group);
+            if (importing && catalog.exists(snapshot)) {
+                throw StoreException.conflict("snapshot-exists", "restore point " + snapshot + " already exists");
+            }
             if (newest.isPresent() && !time.isAfter(newest.get().time())) {
                 throw StoreException.conflict("not-newer", "restore point " + snapshot + " is not newer than the group's newest, "
                         + newest.get());
@@ -101,7 +119,7 @@ public final class BackupSessions {
             BackupSession s;
             try {
                 Set<Digest> bad = base == null ? Set.of() : badDigests(base, baseManifest);
-                s = new BackupSession(id, ds, catalog, snapshot, base, baseManifest, bad, encrypted, owner, baseLease);
+                s = new BackupSession(id, ds, catalog, snapshot, base, baseManifest, bad, encrypted, owner, baseLease, importing);
                 ds.db().put(DatastoreDb.Cf.SESSIONS, s.recordKey(),
                         (snapshot + " " + Instant.now()).getBytes(StandardCharsets.UTF_8));
             } catch (IOException | RuntimeException e) {

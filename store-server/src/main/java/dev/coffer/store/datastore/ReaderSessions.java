@@ -184,6 +184,11 @@ public final class ReaderSessions {
         batch.clear();
     }
 
+    /** How long a reader lives without a request. */
+    public Duration lease() {
+        return lease;
+    }
+
     /** The open reader {@code id}, its lease renewed. */
     public synchronized Reader get(String id) throws StoreException {
         Reader r = readers.get(id);

@@ -96,7 +96,8 @@ final class BackupRoutes {
             throw Errors.forbidden("create restore points in datastore '" + dsName + "'" + (group.ns() == null ? "" : " namespace " + group.ns()));
         }
         api.blocking(ctx, () -> {
-            BackupSession s = ds.backups().begin(group, time, encrypted, req.keyFingerprint(), a.tokenId(), a.mayAdmin(dsName, group.ns()));
+            BackupSession s = ds.backups().begin(group, time, encrypted, req.keyFingerprint(), a.tokenId(), a.mayAdmin(dsName, group.ns()),
+                    req.importing());
             return new BeginBackupResponse(s.id(), ds.datastore().uuid().toString(), ds.datastore().options().chunkSize(),
                     s.base() == null ? null : s.base().path(), s.baseBadDigests().stream().map(Digest::hex).sorted().toList(),
                     ds.datastore().options().dedupScope().name().toLowerCase(Locale.ROOT), ds.backups().lease().toSeconds());

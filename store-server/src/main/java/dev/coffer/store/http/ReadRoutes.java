@@ -159,7 +159,7 @@ final class ReadRoutes {
                 throw Errors.forbidden("read group " + s.group());
             }
             ReaderSessions.Reader r = ds.readers().open(s, HttpApi.access(ctx).tokenId());
-            return new OpenReaderResponse(r.id(), s.path());
+            return new OpenReaderResponse(r.id(), s.path(), ds.readers().lease().toSeconds());
         }, resp -> HttpApi.json(ctx, 201, resp));
     }
 

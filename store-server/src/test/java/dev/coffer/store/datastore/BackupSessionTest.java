@@ -121,6 +121,29 @@ final class BackupSessionTest {
     }
 
     @Test
+    void shouldImportAnOlderRestorePointWithItsOriginalParentButNeverOverAnExistingOne() throws Exception {
+        client.backup(sessions, ds, "vm/101", T2, image(5, 2));
+        Instant t0 = T1.minusSeconds(3600);
+        BackupSession s = sessions.begin(VM, T1, false, null, "tok1", false, true);
+        assertThat(s.base()).as("an import has no base").isNull();
+        ManifestDisk d = client.uploadDisk(s, "drive0", image(6, 3), null, false);
+        // the parent is history from the origin store: it does not exist here, and that is fine
+        byte[] manifest = dev.coffer.chunker.Manifest.builder().snapshot(s.snapshot()).parent(SnapshotId.of(VM, t0))
+                .chunkSize(CS).addDisk(d).createdBy("test").sign(null).toBytes();
+        assertThat(s.finish(manifest)).isEqualTo(SnapshotId.of(VM, T1));
+        sessions.forget(s);
+        assertThat(catalog.snapshots(VM)).containsExactly(SnapshotId.of(VM, T1), SnapshotId.of(VM, T2));
+        assertThatThrownBy(() -> sessions.begin(VM, T1, false, null, "tok1", false, true))
+                .extracting(e -> ((StoreException) e).code()).isEqualTo("snapshot-exists");
+        // a backup session still checks the parent against its base
+        BackupSession b = sessions.begin(VM, T2.plusSeconds(60), false, null, "tok1", false);
+        ManifestDisk bd = client.uploadDisk(b, "drive0", image(7, 2), null, false);
+        byte[] wrongParent = dev.coffer.chunker.Manifest.builder().snapshot(b.snapshot()).parent(SnapshotId.of(VM, t0))
+                .chunkSize(CS).addDisk(bd).createdBy("test").sign(null).toBytes();
+        assertThatThrownBy(() -> b.finish(wrongParent)).extracting(e -> ((StoreException) e).code()).isEqualTo("manifest-mismatch");
+    }
+
+    @Test
     void shouldAllowOneWriterPerGroupAndOnlyNewerTimes() throws Exception {
         client.backup(sessions, ds, "vm/101", T2, image(4, 2));
         assertThatThrownBy(() -> sessions.begin(VM, T1, false, null, "tok1", false))

@@ -24,7 +24,24 @@ public final class ApiTypes {
 
     public record GroupInfo(String ns, String group, String owner, int snapshots, String last) {}
 
-    public record BeginBackupRequest(String ns, String group, String time, String crypt, String keyFingerprint) {}
+    /**
+     * @param isImport true to write a restore point brought in from an archive ({@code coffer import}):
+     *     its time may be older than the group's newest (it must not exist yet), the session has no
+     *     base, and the manifest's parent is taken as history rather than checked against a base
+     */
+    public record BeginBackupRequest(String ns, String group, String time, String crypt, String keyFingerprint,
+            @JsonProperty("import") Boolean isImport) {
+
+        /** A plain backup session. */
+        public BeginBackupRequest(String ns, String group, String time, String crypt, String keyFingerprint) {
+            this(ns, group, time, crypt, keyFingerprint, null);
+        }
+
+        /** True for an import session. */
+        public boolean importing() {
+            return Boolean.TRUE.equals(isImport);
+        }
+    }
 
     /**
      * @param base the restore point the session may reuse digests from, or null
@@ -47,7 +64,8 @@ public final class ApiTypes {
 
     public record OpenReaderRequest(String snapshot) {}
 
-    public record OpenReaderResponse(String reader, String snapshot) {}
+    /** @param leaseS seconds the reader lives without a request (0 from a server that does not say) */
+    public record OpenReaderResponse(String reader, String snapshot, long leaseS) {}
 
     public record GrantInfo(String datastore, String ns, String role) {}
 

@@ -85,6 +85,22 @@ public final class StoreClient implements AutoCloseable {
         return bytes(HttpMethod.GET, dsPath + "/snapshot/files/" + name + query("snapshot", snapshot), null);
     }
 
+    /**
+     * Streams a file of a restore point (an index can be hundreds of MiB) into {@code to},
+     * replacing it, without holding it in memory.
+     */
+    public void downloadFile(String snapshot, String name, Path to) throws IOException {
+        RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET)
+                .setURI(dsPath + "/snapshot/files/" + name + query("snapshot", snapshot))
+                .putHeader("Authorization", "Bearer " + endpoint.token());
+        // the file is opened first: a small body can end before an open started after the answer completes
+        Future<Void> f = vertx.fileSystem().open(to.toString(), new OpenOptions().setWrite(true).setCreate(true).setTruncateExisting(true))
+                .compose(af -> http.request(ro).compose(req -> req.send()).compose(resp -> resp.statusCode() / 100 != 2
+                        ? check(resp, ro).<Void>mapEmpty().eventually(af::close)
+                        : resp.pipeTo(af)));
+        await(f, ro);
+    }
+
     public byte[] manifest(String snapshot) throws IOException {
         return bytes(HttpMethod.GET, dsPath + "/snapshot/manifest" + query("snapshot", snapshot), null);
     }
