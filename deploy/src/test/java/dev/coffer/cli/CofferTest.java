@@ -34,6 +34,32 @@ final class CofferTest {
         assertThat(r.out()).contains("Usage: coffer").contains("bench");
     }
 
+    /**
+     * picocli formats option descriptions as format strings and, for a bare {@code %}, prints a
+     * warning to the process's stderr on every {@code --help}: every command's help must render clean.
+     */
+    @Test
+    void everyCommandsHelpRendersWithoutPicocliWarnings() throws Exception {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            java.util.ArrayDeque<picocli.CommandLine> todo = new java.util.ArrayDeque<>();
+            todo.add(new picocli.CommandLine(new Coffer()));
+            int rendered = 0;
+            while (!todo.isEmpty()) {
+                picocli.CommandLine c = todo.poll();
+                assertThat(c.getUsageMessage()).isNotBlank();
+                rendered++;
+                todo.addAll(c.getSubcommands().values());
+            }
+            assertThat(rendered).as("the root and its subcommands").isGreaterThan(10);
+        } finally {
+            System.setErr(saved);
+        }
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("picocli WARN");
+    }
+
     @Test
     void shouldHaveHelpAndVersionOnSubcommands() {
         Run help = run("bench", "--help");

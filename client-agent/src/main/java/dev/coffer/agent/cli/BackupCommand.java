@@ -74,7 +74,7 @@ public final class BackupCommand implements Callable<Integer> {
 
     @Option(names = "--scratch-limit", paramLabel = "SIZE", converter = SizeConverter.class,
             description = {"For qmp: the most the scratch images may grow to (e.g. 20G); the backup is cancelled, never the guest's "
-                + "writes, when they would outgrow it. Default: the drives' allocated bytes plus 1% must be free."})
+                + "writes, when they would outgrow it. Default: the drives' allocated bytes plus 1%% must be free."})
     Long scratchLimit;
 
     @Option(names = "--nbd-socket", paramLabel = "PATH",
