@@ -34,6 +34,7 @@ final class QmpBackupIT {
     private static final int MIB = 1 << 20;
     private static final long SMALL = 64L * MIB;
     private static final long BIG = 192L * MIB;
+    private static final long SLOW = 64L * MIB;
 
     @TempDir
     static Path work;
@@ -50,6 +51,7 @@ final class QmpBackupIT {
         qsd.create("disk0", SMALL);
         qsd.create("disk1", SMALL);
         qsd.create("big", BIG);
+        qsd.createThrottled("slow", SLOW, 8_000_000); // reading it whole takes about 8 s
         qsd.start();
     }
 
@@ -195,11 +197,11 @@ final class QmpBackupIT {
 
     @Test
     void anAgentKilledMidBackupLeavesStateTheNextRunRemoves() throws Exception {
-        qsd.fillRandom("big", BIG, work.resolve("random.raw"));
-        String sha = qsd.sha256("big");
+        qsd.fillRandom("slow", SLOW, work.resolve("random.raw")); // throttled: the backup reads for ~8 s
+        String sha = qsd.sha256("slow");
         Path out = work.resolve("killed.out");
         Path err = work.resolve("killed.err");
-        Process p = CofferProcess.start(admin, out, err, backup("vm/3", "big"));
+        Process p = CofferProcess.start(admin, out, err, backup("vm/3", "slow"));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (scratchLeftovers().stream().noneMatch(n -> n.endsWith(".qcow2")) && p.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(10);
@@ -214,7 +216,7 @@ final class QmpBackupIT {
         StringBuilder errs = new StringBuilder();
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < until) {
-            next = run(admin, backup("vm/3", "big"));
+            next = run(admin, backup("vm/3", "slow"));
             errs.append(next.err());
             if (next.code() == 0 || !next.err().contains("being backed up")) {
                 break;
@@ -225,8 +227,8 @@ final class QmpBackupIT {
         assertThat(errs).as("the first run after the kill removes its state").contains("removed stale state of an earlier run");
         assertThat(scratchLeftovers()).isEmpty();
         JsonNode r = next.json();
-        assertThat(disk(r, "big").get("mode").asText()).as("the killed run published nothing").isEqualTo("full");
-        assertRestores(r, "big", sha);
+        assertThat(disk(r, "slow").get("mode").asText()).as("the killed run published nothing").isEqualTo("full");
+        assertRestores(r, "slow", sha);
     }
 
     /** Waits (on the second monitor) until a backup's fleecing job runs: the freeze instant has passed. */
@@ -267,12 +269,12 @@ final class QmpBackupIT {
 
     @Test
     void aFleecingJobThatDiesFailsTheBackupAndTheNextMergesOverItsCheckpoint() throws Exception {
-        qsd.write("big", 0, MIB, 0x61);
-        JsonNode first = ok(admin, backup("vm/5", "big")).json();
-        qsd.fillRandom("big", BIG, work.resolve("random-dies.raw")); // X: every chunk dirty, so the next read takes a while
+        qsd.write("slow", 0, MIB, 0x61);
+        JsonNode first = ok(admin, backup("vm/5", "slow")).json();
+        qsd.fillRandom("slow", SLOW, work.resolve("random-dies.raw")); // X: every chunk dirty; reading them takes ~8 s (throttled)
         Path out = work.resolve("dies.out");
         Path err = work.resolve("dies.err");
-        Process p = CofferProcess.start(admin, out, err, backup("vm/5", "big"));
+        Process p = CofferProcess.start(admin, out, err, backup("vm/5", "slow"));
         String job = awaitFleecingJob(p, err);
         try (QmpClient c = QmpClient.connect(qsd.qmp2)) {
             new QmpBlock(c).jobCancel(job); // the view is no longer frozen
@@ -285,30 +287,34 @@ final class QmpBackupIT {
         assertThat(list.get(0).get("snapshot").asText()).isEqualTo(first.get("snapshot").asText());
         assertThat(scratchLeftovers()).isEmpty();
 
-        qsd.write("big", 100L * MIB, 4096, 0x62); // Y, after the failed backup's checkpoint
-        String sha = qsd.sha256("big");
-        JsonNode next = ok(admin, backup("vm/5", "big")).json();
-        assertThat(disk(next, "big").get("mode").asText()).isEqualTo("incremental");
-        assertThat(dirtyRead(disk(next, "big"))).as("X and Y: the merge spans the failed backup's checkpoint").isEqualTo(BIG);
-        assertRestores(next, "big", sha);
+        qsd.write("slow", 40L * MIB, 4096, 0x62); // Y, after the failed backup's checkpoint
+        String sha = qsd.sha256("slow");
+        JsonNode next = ok(admin, backup("vm/5", "slow")).json();
+        assertThat(disk(next, "slow").get("mode").asText()).isEqualTo("incremental");
+        assertThat(dirtyRead(disk(next, "slow"))).as("X and Y: the merge spans the failed backup's checkpoint").isEqualTo(SLOW);
+        assertRestores(next, "slow", sha);
     }
 
     @Test
     void aDroppedNbdConnectionFailsTheBackupCleanlyAndTheChainStaysUsable() throws Exception {
-        qsd.write("big", 0, MIB, 0x71);
-        ok(admin, backup("vm/6", "big"));
-        qsd.fillRandom("big", BIG, work.resolve("random-drop.raw"));
+        qsd.write("slow", 0, MIB, 0x71);
+        ok(admin, backup("vm/6", "slow"));
+        qsd.fillRandom("slow", SLOW, work.resolve("random-drop.raw"));
         Path out = work.resolve("drop.out");
         Path err = work.resolve("drop.err");
-        Process p = CofferProcess.start(admin, out, err, backup("vm/6", "big"));
+        Process p = CofferProcess.start(admin, out, err, backup("vm/6", "slow"));
         awaitFleecingJob(p, err);
         try (QmpClient c = QmpClient.connect(qsd.qmp2)) {
             QmpBlock q = new QmpBlock(c);
-            for (var e : q.queryBlockExports()) {
-                if (e.id().startsWith("cofferx-")) {
-                    q.deleteExport(e.id(), true); // QEMU drops the NBD connection under the backup
-                }
+            String export = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (export == null && System.nanoTime() < deadline) { // the export follows the freeze
+                export = q.queryBlockExports().stream().map(e -> e.id()).filter(id -> id.startsWith("cofferx-")).findFirst()
+                        .orElse(null);
+                Thread.sleep(5);
             }
+            assertThat(export).as("the backup's export appeared").isNotNull();
+            q.deleteExport(export, true); // QEMU drops the NBD connection under the backup
         }
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isNotZero();
@@ -316,10 +322,10 @@ final class QmpBackupIT {
         assertThat(ok(admin, "snapshots", "vm/6", "--json").json()).as("nothing published").hasSize(1);
         assertThat(scratchLeftovers()).isEmpty();
 
-        String sha = qsd.sha256("big");
-        JsonNode next = ok(admin, backup("vm/6", "big")).json();
-        assertThat(disk(next, "big").get("mode").asText()).isEqualTo("incremental");
-        assertThat(dirtyRead(disk(next, "big"))).isEqualTo(BIG);
-        assertRestores(next, "big", sha);
+        String sha = qsd.sha256("slow");
+        JsonNode next = ok(admin, backup("vm/6", "slow")).json();
+        assertThat(disk(next, "slow").get("mode").asText()).isEqualTo("incremental");
+        assertThat(dirtyRead(disk(next, "slow"))).isEqualTo(SLOW);
+        assertRestores(next, "slow", sha);
     }
 }

@@ -32,6 +32,7 @@ final class Qsd {
     /** A second monitor, for the test to watch and disturb a backup that holds the first. */
     final Path qmp2;
     private final Map<String, Long> drives = new LinkedHashMap<>();
+    private final Map<String, Long> readLimits = new LinkedHashMap<>();
     private Process process;
 
     Qsd(Path dir) {
@@ -46,14 +47,29 @@ final class Qsd {
         drives.put(drive, size);
     }
 
+    /**
+     * A drive whose reads QEMU throttles to {@code bytesPerSecond} (a throttle filter node named like
+     * the drive over its qcow2 node): a backup of it takes long enough for a test to act while it runs.
+     */
+    void createThrottled(String drive, long size, long bytesPerSecond) throws Exception {
+        create(drive, size);
+        readLimits.put(drive, bytesPerSecond);
+    }
+
     void start() throws Exception {
         Files.deleteIfExists(qmp);
         Files.deleteIfExists(live);
         Files.deleteIfExists(qmp2);
         List<String> cmd = new ArrayList<>(List.of("qemu-storage-daemon"));
         for (String d : drives.keySet()) {
+            Long limit = readLimits.get(d);
+            String format = limit == null ? d : d + "-fmt";
             cmd.addAll(List.of("--blockdev", "driver=file,node-name=" + d + "-file,filename=" + dir.resolve(d + ".qcow2"),
-                    "--blockdev", "driver=qcow2,node-name=" + d + ",file=" + d + "-file"));
+                    "--blockdev", "driver=qcow2,node-name=" + format + ",file=" + d + "-file"));
+            if (limit != null) {
+                cmd.addAll(List.of("--object", "throttle-group,id=tg-" + d + ",x-bps-read=" + limit,
+                        "--blockdev", "driver=throttle,node-name=" + d + ",throttle-group=tg-" + d + ",file=" + format));
+            }
         }
         cmd.addAll(List.of("--nbd-server", "addr.type=unix,addr.path=" + live));
         for (String d : drives.keySet()) {
