@@ -219,11 +219,6 @@ public final class QmpBlock {
         return Optional.empty();
     }
 
-    /** {@code query-block} entries whose medium is node {@code node}. */
-    public List<BlockDevice> devicesOn(String node) throws QmpException {
-        return queryBlock().stream().filter(d -> node.equals(d.nodeName())).toList();
-    }
-
     // ------------------------------------------------------------------ NBD server and exports
 
     /**

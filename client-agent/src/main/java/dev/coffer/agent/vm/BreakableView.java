@@ -22,13 +22,22 @@ final class BreakableView implements ChunkSource {
         this.drive = drive;
     }
 
-    private IOException explain(NbdException e) {
-        if (e.errno().orElse(null) == NbdErrno.EINVAL) {
-            return new IOException("the frozen view of drive " + drive + " broke (scratch full, or a guest write waited longer than "
-                    + FrozenDrive.CBW_TIMEOUT_S + " s for its old data to be copied?): QEMU kept the guest's writes and gave up the "
-                    + "view, so this backup fails; give --scratch a filesystem with more room. " + e.getMessage(), e);
+    private interface Read<T> {
+        T read() throws IOException;
+    }
+
+    /** Runs one read of the view, turning the bare EINVAL of a broken view into the reason. */
+    private <T> T explained(Read<T> r) throws IOException {
+        try {
+            return r.read();
+        } catch (NbdException e) {
+            if (e.errno().orElse(null) == NbdErrno.EINVAL) {
+                throw new IOException("the frozen view of drive " + drive + " broke (scratch full, or a guest write waited longer than "
+                        + FrozenDrive.CBW_TIMEOUT_S + " s for its old data to be copied?): QEMU kept the guest's writes and gave up the "
+                        + "view, so this backup fails; give --scratch a filesystem with more room. " + e.getMessage(), e);
+            }
+            throw e;
         }
-        return e;
     }
 
     @Override
@@ -38,20 +47,12 @@ final class BreakableView implements ChunkSource {
 
     @Override
     public boolean isZeroChunk(long index) throws IOException {
-        try {
-            return view.isZeroChunk(index);
-        } catch (NbdException e) {
-            throw explain(e);
-        }
+        return explained(() -> view.isZeroChunk(index));
     }
 
     @Override
     public int readChunk(long index, byte[] buf) throws IOException {
-        try {
-            return view.readChunk(index, buf);
-        } catch (NbdException e) {
-            throw explain(e);
-        }
+        return explained(() -> view.readChunk(index, buf));
     }
 
     @Override
@@ -61,11 +62,7 @@ final class BreakableView implements ChunkSource {
 
     @Override
     public boolean isClean(long index) throws IOException {
-        try {
-            return view.isClean(index);
-        } catch (NbdException e) {
-            throw explain(e);
-        }
+        return explained(() -> view.isClean(index));
     }
 
     @Override
