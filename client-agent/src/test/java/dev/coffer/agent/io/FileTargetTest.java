@@ -2,15 +2,18 @@ package dev.coffer.agent.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.coffer.chunker.ChunkDigester;
 import dev.coffer.chunker.NativeFile;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -146,6 +149,35 @@ final class FileTargetTest {
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining(dir.toString())
                 .hasMessageContaining("a directory");
+    }
+
+    @Test
+    void shouldWriteAlignedChunksPastThePageCacheAndAnUnalignedTailThroughIt() throws Exception {
+        assumeTrue(!"tmpfs".equals(Files.getFileStore(dir).type()), "the test directory must be on a disk filesystem");
+        byte[] data = new byte[3 * DirectWriter.STEP + 4096 + 777];
+        new Random(7).nextBytes(data);
+        Path to = dir.resolve("to.img");
+        try (FileTarget target = FileTarget.open(to, data.length, false)) {
+            assertThat(target.writesDirect()).isTrue();
+            target.write(0, data, 0, 2 * DirectWriter.STEP + 4096); // aligned: O_DIRECT, in three steps
+            target.write(2L * DirectWriter.STEP + 4096, data, 2 * DirectWriter.STEP + 4096, DirectWriter.STEP + 777); // unaligned: page cache
+            target.flush();
+        }
+        assertThat(Files.readAllBytes(to)).isEqualTo(data);
+    }
+
+    @Test
+    void shouldRefuseUnalignedDirectWritesAndWriteNothing() throws Exception {
+        Path to = dir.resolve("to.img");
+        Files.write(to, new byte[3 * DirectWriter.ALIGNMENT]);
+        byte[] ones = filled(2 * DirectWriter.ALIGNMENT, (byte) 1);
+        try (DirectWriter direct = DirectWriter.open(to)) {
+            assertThat(direct).isNotNull();
+            assertThat(direct.write(1, ones, 0, DirectWriter.ALIGNMENT)).isFalse(); // offset
+            assertThat(direct.write(0, ones, 0, DirectWriter.ALIGNMENT - 1)).isFalse(); // length
+            assertThat(direct.write(0, ByteBuffer.wrap(ones))).isFalse(); // heap buffer where a direct one is needed
+        }
+        assertThat(Files.readAllBytes(to)).containsOnly(0);
     }
 
     private static byte[] filled(int length, byte value) {
