@@ -17,6 +17,12 @@ import java.util.concurrent.Executors;
  * one fetch, and a read of chunk {@code i} right after chunk {@code i - 1} also starts fetching the
  * next {@code readAhead} chunks, so a sequential reader (qemu-img convert, a booting guest reading
  * its kernel) rarely waits for the store. Fetches run on {@code fetchers} threads.
+ *
+ * <p>Sequential reads are recognised per stream, for up to {@link #STREAMS} streams at once:
+ * nbdcopy and {@code qemu-img convert} read with several connections, each walking its own region
+ * of the disk, and one "last chunk read" for them all saw their interleaved reads as random and
+ * never read ahead. Read-ahead per stream is capped so that every stream's read-ahead fits in
+ * half the cache together; otherwise one stream's read-ahead would evict another's before use.
  */
 public final class ChunkCache implements ChunkSource, AutoCloseable {
 
@@ -26,14 +32,19 @@ public final class ChunkCache implements ChunkSource, AutoCloseable {
     private final ExecutorService pool;
     /** Access-ordered: the eldest entry is the least recently used. Guarded by itself. */
     private final LinkedHashMap<Long, CompletableFuture<byte[]>> chunks;
-    private volatile long lastRead = -2;
+    /** Sequential streams followed at once: nbdcopy reads with four connections by default. */
+    static final int STREAMS = 4;
+    /** The last chunk each stream read (-2: none yet), and when (a counter), to replace the stalest. Guarded by itself. */
+    private final long[] streams = {-2, -2, -2, -2};
+    private final long[] streamUsed = new long[STREAMS];
+    private long streamClock;
     private long fetches;
     private long hits;
 
     public ChunkCache(ChunkSource source, int capacity, int readAhead, int fetchers) {
         this.source = source;
         this.capacity = Math.max(1, capacity);
-        this.readAhead = Math.max(0, Math.min(readAhead, this.capacity / 2));
+        this.readAhead = Math.max(0, Math.min(readAhead, this.capacity / (2 * STREAMS)));
         this.pool = Executors.newFixedThreadPool(Math.max(1, fetchers), r -> {
             Thread t = new Thread(r, "coffer-serve-fetch");
             t.setDaemon(true);
@@ -48,11 +59,11 @@ public final class ChunkCache implements ChunkSource, AutoCloseable {
     }
 
     /**
-     * How many chunks of {@code chunkSize} bytes a cache may hold: a quarter of the heap, at least
-     * 4 and at most 4096.
+     * How many chunks of {@code chunkSize} bytes a cache may hold: half the heap (a serving process
+     * keeps little else), at least 4 and at most 4096.
      */
     public static int capacityFor(int chunkSize) {
-        long budget = Runtime.getRuntime().maxMemory() / 4;
+        long budget = Runtime.getRuntime().maxMemory() / 2;
         return (int) Math.max(4, Math.min(4096, budget / Math.max(1, chunkSize)));
     }
 
@@ -79,9 +90,7 @@ public final class ChunkCache implements ChunkSource, AutoCloseable {
     /** Starts (or joins) the fetch of data chunk {@code chunk}, with read-ahead when reads are sequential. */
     public CompletableFuture<byte[]> fetch(long chunk) {
         CompletableFuture<byte[]> f = lookup(chunk, true);
-        long previous = lastRead;
-        lastRead = chunk;
-        if (readAhead > 0 && (previous == chunk - 1 || previous == chunk)) {
+        if (readAhead > 0 && sequential(chunk)) {
             for (long next = chunk + 1; next <= chunk + readAhead && next < chunkCount(); next++) {
                 try {
                     if (!source.isZero(next)) {
@@ -93,6 +102,29 @@ public final class ChunkCache implements ChunkSource, AutoCloseable {
             }
         }
         return f;
+    }
+
+    /**
+     * Whether reading {@code chunk} continues a stream (its last read was this chunk or the one
+     * before); either way the chunk becomes that stream's, or the stalest stream's, position.
+     */
+    private boolean sequential(long chunk) {
+        synchronized (streams) {
+            int stalest = 0;
+            for (int i = 0; i < STREAMS; i++) {
+                if (streams[i] == chunk - 1 || streams[i] == chunk) {
+                    streams[i] = chunk;
+                    streamUsed[i] = ++streamClock;
+                    return true;
+                }
+                if (streamUsed[i] < streamUsed[stalest]) {
+                    stalest = i;
+                }
+            }
+            streams[stalest] = chunk;
+            streamUsed[stalest] = ++streamClock;
+            return false;
+        }
     }
 
     private CompletableFuture<byte[]> lookup(long chunk, boolean counts) {
