@@ -89,12 +89,17 @@ final class CrashIT {
         assertThat(message).startsWith("coffer backup: cannot reach the store at " + oldUrl);
         assertThat(Files.readString(out)).isEmpty();
         assertThat(list(ds.resolve(".coffer").resolve("tmp"))).as("the dead session's staging directory").hasSize(1);
+        // a chunk file the killed server was half-way through writing (whether the kill hit one is
+        // a matter of timing, so one is planted, as the server names them)
+        Path partial = ds.resolve("chunks").resolve(".partial");
+        Files.write(partial.resolve("ab".repeat(32) + ".5eed"), new byte[5000]);
 
         server = CofferProcess.server(work, "--datastore", ds.toString(), "--session-lease", LEASE);
         assertThat(server.start.has("token")).as("the bootstrap token is printed only on the first start").isFalse();
         assertThat(server.fingerprint()).as("the certificate persists").isEqualTo(fingerprint);
         env = server.env(token);
         assertThat(list(ds.resolve(".coffer").resolve("tmp"))).as("staged files of the dead session after restart").isEmpty();
+        assertThat(list(partial)).as("partial chunk files after restart").isEmpty();
 
         assertThat(snapshots(env, "vm/1")).as("no partial restore point").containsExactlyInAnyOrder(rp1, rp2);
         assertThat(restore(env, rp1, "rp1.out")).isEqualTo(sum1);
@@ -159,12 +164,15 @@ final class CrashIT {
         return Images.sha256(to);
     }
 
-    /** Chunk files in the datastore (temp files of half-written chunks start with a dot and are not counted). */
+    /** Chunk files in the datastore (half-written ones, in {@code chunks/.partial}, are not counted). */
     private static long chunkFiles() throws IOException {
         long n = 0;
         // names only: files come and go while a backup runs, so nothing else of them is read
         try (var prefixes = Files.newDirectoryStream(ds.resolve("chunks"))) {
             for (Path prefix : prefixes) {
+                if (prefix.getFileName().toString().startsWith(".")) {
+                    continue;
+                }
                 try (var files = Files.newDirectoryStream(prefix)) {
                     for (Path f : files) {
                         if (!f.getFileName().toString().startsWith(".")) {

@@ -51,6 +51,9 @@ public final class Datastore implements AutoCloseable {
         this.chunks = new FileChunkStore(dir.resolve("chunks"), options.syncLevel());
         Files.createDirectories(tmpDir());
         this.db = DatastoreDb.open(dir.resolve(".coffer").resolve("index"), options.blockCacheBytes());
+        // the index is locked now: no other process uploads into this datastore, so every partial
+        // chunk file is an orphan of a process that died mid-upload
+        chunks.removePartials();
         this.inserter = new ChunkInserter(chunks, db);
     }
 

@@ -1,6 +1,7 @@
 package dev.coffer.store.datastore;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,38 @@ final class FileChunkStoreTest extends ChunkStoreContract {
         try (Stream<Path> all = Files.walk(dir.resolve("chunks"))) {
             assertThat(all.filter(Files::isRegularFile)).containsExactly(s.path(digest(1)));
         }
+    }
+
+    @Test
+    void shouldWriteBlobsOfEveryLengthPastThePageCache() throws Exception {
+        assumeTrue(!"tmpfs".equals(Files.getFileStore(dir).type()), "the test directory must be on a disk filesystem");
+        FileChunkStore s = new FileChunkStore(dir.resolve("chunks"), SyncLevel.FILE);
+        assertThat(s.writesDirect()).isTrue();
+        int i = 10;
+        for (int length : new int[] {1, 4095, 4096, 4097, (1 << 20) + 3, 1 << 22}) {
+            byte[] b = blob(i, length);
+            s.put(digest(i), b);
+            assertThat(Files.size(s.path(digest(i)))).as("length %d", length).isEqualTo(length); // the padding is cut off
+            assertThat(s.get(digest(i))).isEqualTo(b);
+            i++;
+        }
+        s.put(digest(10), blob(99, 5000)); // a shorter blob may not keep the longer one's tail
+        assertThat(s.get(digest(10))).isEqualTo(blob(99, 5000));
+    }
+
+    @Test
+    void shouldRemoveThePartialFilesADeadProcessLeft() throws Exception {
+        FileChunkStore s = new FileChunkStore(dir.resolve("chunks"), SyncLevel.NONE);
+        s.put(digest(5), blob(5, 10));
+        Path partial = dir.resolve("chunks").resolve(FileChunkStore.PARTIAL_DIR);
+        Files.write(partial.resolve(digest(6).hex() + ".1f2e"), blob(6, 7000)); // as a killed upload leaves it
+        Files.write(partial.resolve(digest(7).hex() + ".3c4d"), new byte[0]);
+        assertThat(s.removePartials()).isEqualTo(2);
+        try (Stream<Path> left = Files.list(partial)) {
+            assertThat(left).isEmpty();
+        }
+        assertThat(s.get(digest(5))).isEqualTo(blob(5, 10));
+        assertThat(s.get(digest(6))).isNull();
     }
 
     @Test
