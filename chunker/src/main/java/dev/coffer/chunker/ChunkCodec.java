@@ -79,40 +79,70 @@ public final class ChunkCodec implements AutoCloseable {
      *     {@link FileFormats#MAX_CHUNK_SIZE}, or all zero (zero chunks are never stored)
      */
     public byte[] encode(byte[] buf, int off, int len) {
+        byte[] out = new byte[maxBlobLength(len)];
+        int n = encodeInto(buf, off, len, out);
+        return n == out.length ? out : java.util.Arrays.copyOf(out, n);
+    }
+
+    /** The longest blob a chunk of {@code len} bytes can encode to: the size {@link #encodeInto} needs. */
+    public static int maxBlobLength(int len) {
+        return FileFormats.BLOB_ENCRYPTED_HEADER_LENGTH + Math.max(len, (int) Zstd.compressBound(len));
+    }
+
+    /**
+     * Like {@link #encode}, but writes the blob into {@code out[0, n)} and returns {@code n}, so a
+     * backup that encodes chunk after chunk reuses its buffers instead of allocating a 4 MiB array
+     * per chunk. Unencrypted chunks are compressed straight into {@code out}, with no copy. The
+     * bytes are exactly {@link #encode}'s, apart from each encryption's random IV.
+     *
+     * @param out at least {@link #maxBlobLength}{@code (len)} bytes
+     */
+    public int encodeInto(byte[] buf, int off, int len, byte[] out) {
         if (len <= 0 || len > FileFormats.MAX_CHUNK_SIZE) {
             throw new IllegalArgumentException("chunk length " + len + " outside 1.." + FileFormats.MAX_CHUNK_SIZE);
+        }
+        if (out.length < maxBlobLength(len)) {
+            throw new IllegalArgumentException("output buffer of " + out.length + " bytes is shorter than " + maxBlobLength(len));
         }
         if (ChunkDigester.isAllZero(buf, off, len)) {
             throw new IllegalArgumentException("an all-zero chunk is never encoded: it is named by the zero digest");
         }
+        int header = crypt == null ? FileFormats.BLOB_PLAIN_HEADER_LENGTH : FileFormats.BLOB_ENCRYPTED_HEADER_LENGTH;
         byte[] payload = buf;
         int payloadOff = off;
         int payloadLen = len;
         boolean compressed = false;
         if (compress) {
             int bound = (int) Zstd.compressBound(len);
-            if (scratch.length < bound) {
-                scratch = new byte[bound];
+            byte[] into = out;
+            int intoOff = header;
+            if (crypt != null) { // the cipher needs the compressed bytes somewhere else than its output
+                if (scratch.length < bound) {
+                    scratch = new byte[bound];
+                }
+                into = scratch;
+                intoOff = 0;
             }
-            int n = zc.compressByteArray(scratch, 0, bound, buf, off, len);
+            int n = zc.compressByteArray(into, intoOff, bound, buf, off, len);
             if (n < len) {
-                payload = scratch;
-                payloadOff = 0;
+                payload = into;
+                payloadOff = intoOff;
                 payloadLen = n;
                 compressed = true;
             }
         }
         BlobKind kind = BlobKind.of(compressed, crypt != null);
-        int header = kind.headerLength();
-        byte[] blob = new byte[header + payloadLen];
-        System.arraycopy(kind.magic(), 0, blob, 0, FileFormats.MAGIC_LENGTH);
+        System.arraycopy(kind.magic(), 0, out, 0, FileFormats.MAGIC_LENGTH);
         if (crypt == null) {
-            System.arraycopy(payload, payloadOff, blob, header, payloadLen);
+            if (payload != out) {
+                System.arraycopy(payload, payloadOff, out, header, payloadLen);
+            }
         } else {
-            encrypt(kind, payload, payloadOff, payloadLen, blob);
+            encrypt(kind, payload, payloadOff, payloadLen, out);
         }
-        writeCrc(blob);
-        return blob;
+        int length = header + payloadLen;
+        writeCrc(out, length);
+        return length;
     }
 
     private void encrypt(BlobKind kind, byte[] payload, int off, int len, byte[] blob) {
@@ -144,9 +174,9 @@ public final class ChunkCodec implements AutoCloseable {
         }
     }
 
-    private void writeCrc(byte[] blob) {
+    private void writeCrc(byte[] blob, int length) {
         crc.reset();
-        crc.update(blob, FileFormats.BLOB_PLAIN_HEADER_LENGTH, blob.length - FileFormats.BLOB_PLAIN_HEADER_LENGTH);
+        crc.update(blob, FileFormats.BLOB_PLAIN_HEADER_LENGTH, length - FileFormats.BLOB_PLAIN_HEADER_LENGTH);
         Bytes.putIntLE(blob, FileFormats.BLOB_CRC_OFFSET, (int) crc.getValue());
     }
 

@@ -64,6 +64,8 @@ final class DiskBackup {
         long chunks = FixedIndex.chunkCount(size, chunkSize);
         ChunkWorkers<Digest> window = new ChunkWorkers<>(crypt, workers, 2 * workers, "coffer-backup");
         ChunkBuffers buffers = new ChunkBuffers(chunkSize, 2 * workers + 1);
+        // one blob buffer per worker: a worker encodes, uploads and only then takes the next chunk
+        ChunkBuffers blobs = new ChunkBuffers(ChunkCodec.maxBlobLength(chunkSize), workers);
         try (window; FixedIndexWriter index = FixedIndexWriter.create(indexOut, UUID.randomUUID(), Instant.now(), size, chunkSize)) {
             for (long i = 0; i < chunks; i++) {
                 int len = FixedIndex.chunkLength(size, chunkSize, i);
@@ -89,13 +91,7 @@ final class DiskBackup {
                     stats.readBytes.add(n);
                     Digest compareWith = baseDigest != null ? baseDigest
                             : base != null && i < base.chunkCount() ? base.digest(i) : null;
-                    window.submit(() -> {
-                        try {
-                            return process(window.codec(), buf, n, compareWith, baseBad, stats);
-                        } finally {
-                            buffers.give(buf);
-                        }
-                    });
+                    window.submit(() -> process(window.codec(), buf, n, compareWith, baseBad, stats, buffers, blobs));
                 }
                 while (window.full()) {
                     index.append(window.takeOldest());
@@ -109,34 +105,56 @@ final class DiskBackup {
         }
     }
 
-    private Digest process(ChunkCodec codec, byte[] buf, int len, Digest baseDigest, Set<Digest> baseBad, DiskStats stats)
-            throws IOException {
-        Digest d = codec.digest(buf, 0, len);
-        if (d.isZero()) {
-            stats.zeroBytes.add(len);
+    /**
+     * Names one chunk and, when it is new, encodes and uploads it. The read buffer goes back to
+     * {@code buffers} as soon as the chunk is encoded (the upload sends the blob, not the chunk),
+     * so the reader is not held up by the upload's round trip.
+     */
+    private Digest process(ChunkCodec codec, byte[] buf, int len, Digest baseDigest, Set<Digest> baseBad, DiskStats stats,
+            ChunkBuffers buffers, ChunkBuffers blobs) throws IOException {
+        byte[] blob = null;
+        int blobLength;
+        Digest d;
+        try {
+            d = codec.digest(buf, 0, len);
+            if (d.isZero()) {
+                stats.zeroBytes.add(len);
+                return d;
+            }
+            if (d.equals(baseDigest) && !baseBad.contains(d)) {
+                stats.reusedBytes.add(len);
+                return d;
+            }
+            if (!uploaded.firstTime(d)) {
+                stats.reusedBytes.add(len); // a repeat within this backup: uploaded once already
+                return d;
+            }
+            if (askKnown && client.known(session, java.util.List.of(d)).getFirst()) {
+                stats.reusedBytes.add(len); // dedup-scope datastore: another group stored it already
+                stats.knownChunks.increment();
+                return d;
+            }
+            blob = blobs.take();
+            blobLength = codec.encodeInto(buf, 0, len, blob);
+        } catch (IOException | RuntimeException e) {
+            if (blob != null) {
+                blobs.give(blob);
+            }
+            throw e;
+        } finally {
+            buffers.give(buf);
+        }
+        try {
+            String outcome = client.uploadChunk(session, d, len, blob, blobLength).outcome();
+            stats.uploadedChunks.increment();
+            stats.uploadedBytes.add(blobLength);
+            if (!"kept".equals(outcome)) {
+                stats.storedChunks.increment();
+            }
             return d;
+        } finally {
+            blobs.give(blob);
         }
-        if (d.equals(baseDigest) && !baseBad.contains(d)) {
-            stats.reusedBytes.add(len);
-            return d;
-        }
-        if (!uploaded.firstTime(d)) {
-            stats.reusedBytes.add(len); // a repeat within this backup: uploaded once already
-            return d;
-        }
-        if (askKnown && client.known(session, java.util.List.of(d)).getFirst()) {
-            stats.reusedBytes.add(len); // dedup-scope datastore: another group stored it already
-            stats.knownChunks.increment();
-            return d;
-        }
-        byte[] blob = codec.encode(buf, 0, len);
-        String outcome = client.uploadChunk(session, d, len, blob).outcome();
-        stats.uploadedChunks.increment();
-        stats.uploadedBytes.add(blob.length);
-        if (!"kept".equals(outcome)) {
-            stats.storedChunks.increment();
-        }
-        return d;
     }
 
 }

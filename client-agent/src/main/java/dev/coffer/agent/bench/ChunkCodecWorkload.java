@@ -43,10 +43,11 @@ final class ChunkCodecWorkload implements Workload {
     public Worker newWorker() {
         ChunkCodec codec = ChunkCodec.create(crypt);
         if (blob == null) {
+            byte[] out = new byte[ChunkCodec.maxBlobLength(chunk.length)];
             return new Worker() {
                 @Override
                 public int runOnce() {
-                    return codec.encode(chunk, 0, chunk.length).length;
+                    return codec.encodeInto(chunk, 0, chunk.length, out); // into one reused buffer, as a backup does
                 }
 
                 @Override

@@ -132,8 +132,13 @@ public final class StoreClient implements AutoCloseable {
     }
 
     public UploadResult uploadChunk(String session, Digest digest, int plainLength, byte[] blob) throws IOException {
-        return parse(bytes(HttpMethod.PUT, dsPath + "/backups/" + session + "/chunks/" + digest.hex() + "?size=" + plainLength, blob),
-                UploadResult.class);
+        return uploadChunk(session, digest, plainLength, blob, blob.length);
+    }
+
+    /** Uploads {@code blob[0, blobLength)}: a backup encodes into reused buffers longer than the blob. */
+    public UploadResult uploadChunk(String session, Digest digest, int plainLength, byte[] blob, int blobLength) throws IOException {
+        return parse(bytes(HttpMethod.PUT, dsPath + "/backups/" + session + "/chunks/" + digest.hex() + "?size=" + plainLength, blob,
+                blobLength), UploadResult.class);
     }
 
     public List<Boolean> known(String session, List<Digest> digests) throws IOException {
@@ -171,10 +176,14 @@ public final class StoreClient implements AutoCloseable {
 
     /** Any API call: the body of a 2xx answer, or a {@link StoreClientException} with the server's reason. */
     public byte[] bytes(HttpMethod method, String uri, byte[] body) throws IOException {
+        return bytes(method, uri, body, body == null ? 0 : body.length);
+    }
+
+    private byte[] bytes(HttpMethod method, String uri, byte[] body, int bodyLength) throws IOException {
         RequestOptions ro = new RequestOptions().setMethod(method).setURI(uri)
                 .putHeader("Authorization", "Bearer " + endpoint.token());
         // the body is wrapped, not copied (a chunk blob is MiBs): the caller waits for the answer, so the array cannot change while it is sent
-        Future<byte[]> f = http.request(ro).compose(req -> (body == null ? req.send() : req.send(BufferInternal.buffer(Unpooled.wrappedBuffer(body))))
+        Future<byte[]> f = http.request(ro).compose(req -> (body == null ? req.send() : req.send(BufferInternal.buffer(Unpooled.wrappedBuffer(body, 0, bodyLength))))
                 .compose(resp -> resp.statusCode() / 100 == 2 ? receive(resp) : check(resp, ro).map(Buffer::getBytes)));
         return await(f, ro);
     }
