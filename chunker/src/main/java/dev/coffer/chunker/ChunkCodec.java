@@ -188,12 +188,17 @@ public final class ChunkCodec implements AutoCloseable {
      * @throws FormatException when the blob is truncated, oversized, of unknown kind or damaged
      */
     public static BlobKind check(byte[] blob, String where) throws FormatException {
-        if (blob.length < FileFormats.BLOB_PLAIN_HEADER_LENGTH) {
-            throw new FormatException.Truncated(where, "chunk blob of " + blob.length
+        return check(blob, blob.length, where);
+    }
+
+    /** {@link #check(byte[], String)} of the blob in {@code blob[0, length)}; {@code length} must not exceed the array. */
+    public static BlobKind check(byte[] blob, int length, String where) throws FormatException {
+        if (length < FileFormats.BLOB_PLAIN_HEADER_LENGTH) {
+            throw new FormatException.Truncated(where, "chunk blob of " + length
                     + " bytes is shorter than its " + FileFormats.BLOB_PLAIN_HEADER_LENGTH + "-byte header");
         }
-        if (blob.length > FileFormats.BLOB_MAX_LENGTH) {
-            throw new FormatException.SizeMismatch(where, "chunk blob of " + blob.length
+        if (length > FileFormats.BLOB_MAX_LENGTH) {
+            throw new FormatException.SizeMismatch(where, "chunk blob of " + length
                     + " bytes is larger than the limit of " + FileFormats.BLOB_MAX_LENGTH);
         }
         BlobKind kind = BlobKind.fromMagic(blob);
@@ -201,12 +206,12 @@ public final class ChunkCodec implements AutoCloseable {
             throw new FormatException.BadMagic(where, "not a chunk blob (unknown magic "
                     + Bytes.hex(blob, 0, FileFormats.MAGIC_LENGTH) + ")");
         }
-        if (blob.length < kind.headerLength()) {
-            throw new FormatException.Truncated(where, "encrypted chunk blob of " + blob.length
+        if (length < kind.headerLength()) {
+            throw new FormatException.Truncated(where, "encrypted chunk blob of " + length
                     + " bytes is shorter than its " + kind.headerLength() + "-byte header");
         }
         CRC32C c = new CRC32C();
-        c.update(blob, FileFormats.BLOB_PLAIN_HEADER_LENGTH, blob.length - FileFormats.BLOB_PLAIN_HEADER_LENGTH);
+        c.update(blob, FileFormats.BLOB_PLAIN_HEADER_LENGTH, length - FileFormats.BLOB_PLAIN_HEADER_LENGTH);
         int stored = Bytes.getIntLE(blob, FileFormats.BLOB_CRC_OFFSET);
         if (stored != (int) c.getValue()) {
             throw new FormatException.CrcMismatch(where, String.format(
@@ -225,7 +230,7 @@ public final class ChunkCodec implements AutoCloseable {
      *     or tampered ciphertext, corrupt zstd frame, size or digest mismatch
      */
     public byte[] decode(byte[] blob, Digest expected, int expectedLength) throws FormatException {
-        return decodeTo(blob, expected, expectedLength, null);
+        return decodeTo(blob, blob.length, expected, expectedLength, null);
     }
 
     /**
@@ -240,21 +245,35 @@ public final class ChunkCodec implements AutoCloseable {
         if (expectedLength <= FileFormats.MAX_CHUNK_SIZE && out.length < expectedLength) {
             throw new IllegalArgumentException("output buffer of " + out.length + " bytes is shorter than the chunk (" + expectedLength + ")");
         }
-        decodeTo(blob, expected, expectedLength, out);
+        decodeTo(blob, blob.length, expected, expectedLength, out);
+    }
+
+    /**
+     * {@link #decodeInto(byte[], Digest, int, byte[])} of the blob in {@code blob[0, blobLength)}: a
+     * restore receives each blob into one reused buffer longer than the blob.
+     */
+    public void decodeInto(byte[] blob, int blobLength, Digest expected, int expectedLength, byte[] out) throws FormatException {
+        if (blobLength < 0 || blobLength > blob.length) {
+            throw new IllegalArgumentException("blob length " + blobLength + " outside 0.." + blob.length);
+        }
+        if (expectedLength <= FileFormats.MAX_CHUNK_SIZE && out.length < expectedLength) {
+            throw new IllegalArgumentException("output buffer of " + out.length + " bytes is shorter than the chunk (" + expectedLength + ")");
+        }
+        decodeTo(blob, blobLength, expected, expectedLength, out);
     }
 
     /** Decodes into {@code out} when given, else into a fresh array (or the decrypted payload itself); returns the array. */
-    private byte[] decodeTo(byte[] blob, Digest expected, int expectedLength, byte[] out) throws FormatException {
+    private byte[] decodeTo(byte[] blob, int blobLength, Digest expected, int expectedLength, byte[] out) throws FormatException {
         String where = "chunk " + expected.shortHex();
         if (expectedLength <= 0 || expectedLength > FileFormats.MAX_CHUNK_SIZE) {
             throw new IllegalArgumentException("chunk length " + expectedLength + " outside 1.." + FileFormats.MAX_CHUNK_SIZE);
         }
-        BlobKind kind = check(blob, where);
+        BlobKind kind = check(blob, blobLength, where);
         byte[] payload = blob;
         int payloadOff = kind.headerLength();
-        int payloadLen = blob.length - payloadOff;
+        int payloadLen = blobLength - payloadOff;
         if (kind.encrypted()) {
-            payload = decrypt(kind, blob, where);
+            payload = decrypt(kind, blob, blobLength, where);
             payloadOff = 0;
             payloadLen = payload.length;
         }
@@ -282,7 +301,7 @@ public final class ChunkCodec implements AutoCloseable {
         return plain;
     }
 
-    private byte[] decrypt(BlobKind kind, byte[] blob, String where) throws FormatException {
+    private byte[] decrypt(BlobKind kind, byte[] blob, int blobLength, String where) throws FormatException {
         if (crypt == null) {
             throw new FormatException.DecryptionFailed(where,
                     "chunk is encrypted but no key was given (set COFFER_KEYFILE)", null);
@@ -290,7 +309,7 @@ public final class ChunkCodec implements AutoCloseable {
         int ivOff = FileFormats.BLOB_PLAIN_HEADER_LENGTH;
         int tagOff = ivOff + FileFormats.GCM_IV_LENGTH;
         int ctOff = kind.headerLength();
-        int ctLen = blob.length - ctOff;
+        int ctLen = blobLength - ctOff;
         byte[] iv = java.util.Arrays.copyOfRange(blob, ivOff, tagOff);
         byte[] out = new byte[ctLen + FileFormats.GCM_TAG_LENGTH];
         try {

@@ -126,6 +126,9 @@ final class ChunkCodecTest {
                         byte[] blob = java.util.Arrays.copyOf(out, n);
                         assertThat(blob).isEqualTo(whole.encode(data, 0, len));
                         assertThat(into.decode(blob, into.digest(data, 0, len), len)).isEqualTo(data);
+                        byte[] plain = new byte[len]; // and back from the buffer, past whose blob old bytes remain
+                        into.decodeInto(out, n, into.digest(data, 0, len), len, plain);
+                        assertThat(plain).isEqualTo(data);
                     }
                 }
             }

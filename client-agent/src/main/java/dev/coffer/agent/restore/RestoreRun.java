@@ -127,6 +127,11 @@ public final class RestoreRun {
         long zero = 0;
         workers = Math.max(1, Math.min(workers, dev.coffer.agent.backup.InFlight.chunks(index.chunkSize()) / 2));
         ChunkWorkers<Void> window = new ChunkWorkers<>(crypt, workers, 2 * workers, "coffer-restore");
+        // each worker receives and decodes into its own two buffers, reused for every chunk: a 4 MiB
+        // array per blob and per decoded chunk kept the 192 MiB heap full of garbage
+        int maxBlob = dev.coffer.chunker.ChunkCodec.maxBlobLength(index.chunkSize());
+        ThreadLocal<byte[]> blobs = ThreadLocal.withInitial(() -> new byte[maxBlob]);
+        ThreadLocal<byte[]> plains = ThreadLocal.withInitial(() -> new byte[index.chunkSize()]);
         try (window) {
             for (long i = 0; i < index.chunkCount(); i++) {
                 Digest d = index.digest(i);
@@ -139,10 +144,11 @@ public final class RestoreRun {
                     continue;
                 }
                 window.submit(() -> {
-                    byte[] blob = client.readChunk(reader, d);
-                    byte[] plain;
+                    byte[] blob = blobs.get();
+                    byte[] plain = plains.get();
+                    int blobLength = client.readChunkInto(reader, d, blob);
                     try {
-                        plain = window.codec().decode(blob, d, len);
+                        window.codec().decodeInto(blob, blobLength, d, len, plain);
                     } catch (FormatException e) {
                         throw new IOException("chunk " + d.hex() + " at offset " + offset + " of disk " + diskName
                                 + " is damaged: " + e.getMessage(), e);

@@ -113,6 +113,20 @@ public final class StoreClient implements AutoCloseable {
         return bytes(HttpMethod.GET, dsPath + "/readers/" + reader + "/chunks/" + digest.hex(), null);
     }
 
+    /**
+     * Reads a chunk's blob into {@code into[0, n)} and returns {@code n}: a restore receives blob
+     * after blob into one reused buffer instead of a fresh 4 MiB array each.
+     *
+     * @throws IOException also when the blob is longer than {@code into}
+     */
+    public int readChunkInto(String reader, Digest digest, byte[] into) throws IOException {
+        RequestOptions ro = new RequestOptions().setMethod(HttpMethod.GET).setURI(dsPath + "/readers/" + reader + "/chunks/" + digest.hex())
+                .putHeader("Authorization", "Bearer " + endpoint.token());
+        Future<Integer> f = http.request(ro).compose(req -> req.send()
+                .compose(resp -> resp.statusCode() / 100 == 2 ? receive(resp, into, "chunk " + digest.hex()) : check(resp, ro).map(b -> 0)));
+        return await(f, ro);
+    }
+
     public void readerHeartbeat(String reader) throws IOException {
         bytes(HttpMethod.POST, dsPath + "/readers/" + reader + "/heartbeat", new byte[0]);
     }
@@ -193,34 +207,49 @@ public final class StoreClient implements AutoCloseable {
      * them in a growing buffer and copying that out again made most of a restore's garbage.
      */
     private static Future<byte[]> receive(HttpClientResponse resp) {
-        long n;
-        try {
-            String length = resp.getHeader(HttpHeaders.CONTENT_LENGTH);
-            n = length == null ? -1 : Long.parseLong(length);
-        } catch (NumberFormatException e) {
-            n = -1;
-        }
+        long n = contentLength(resp);
         if (n < 0 || n > Integer.MAX_VALUE - 16) {
             return resp.body().map(Buffer::getBytes);
         }
         byte[] out = new byte[(int) n];
+        return receive(resp, out, "the answer").map(length -> out);
+    }
+
+    private static long contentLength(HttpClientResponse resp) {
+        try {
+            String length = resp.getHeader(HttpHeaders.CONTENT_LENGTH);
+            return length == null ? -1 : Long.parseLong(length);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** A 2xx body of a known Content-Length into {@code out[0, length)}; fails, naming {@code what}, when it does not fit. */
+    private static Future<Integer> receive(HttpClientResponse resp, byte[] out, String what) {
+        long n = contentLength(resp);
+        if (n < 0 || n > out.length) {
+            resp.request().reset();
+            return Future.failedFuture(new IOException(n < 0 ? "the store sent " + what + " without a Content-Length"
+                    : "the store sent " + what + " as " + n + " bytes, more than the longest blob of this datastore (" + out.length + ")"));
+        }
         int[] at = {0};
-        Promise<byte[]> p = Promise.promise();
+        int length = (int) n;
+        Promise<Integer> p = Promise.promise();
         resp.exceptionHandler(p::tryFail);
         resp.handler(b -> {
             int len = b.length();
-            if (at[0] + len > out.length) {
-                p.tryFail(new IOException("the store sent more than the Content-Length of " + out.length + " bytes"));
+            if (at[0] + len > length) {
+                p.tryFail(new IOException("the store sent more than the Content-Length of " + length + " bytes"));
                 return;
             }
             b.getBytes(0, len, out, at[0]);
             at[0] += len;
         });
         resp.endHandler(v -> {
-            if (at[0] == out.length) {
-                p.tryComplete(out);
+            if (at[0] == length) {
+                p.tryComplete(length);
             } else {
-                p.tryFail(new IOException("the store sent " + at[0] + " bytes of a Content-Length of " + out.length));
+                p.tryFail(new IOException("the store sent " + at[0] + " bytes of a Content-Length of " + length));
             }
         });
         return p.future();
