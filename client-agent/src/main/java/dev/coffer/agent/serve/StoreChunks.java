@@ -39,6 +39,8 @@ public final class StoreChunks implements ChunkSource, AutoCloseable {
     private final CryptConfig crypt;
     private final List<ChunkCodec> codecs = new ArrayList<>();
     private final ThreadLocal<ChunkCodec> codec;
+    /** Each fetching thread receives blobs into one reused buffer. */
+    private final ThreadLocal<byte[]> blobs;
     private final ScheduledExecutorService heartbeat;
     private volatile String reader;
     private volatile boolean closed;
@@ -52,6 +54,8 @@ public final class StoreChunks implements ChunkSource, AutoCloseable {
         this.index = index;
         this.crypt = crypt;
         this.reader = reader;
+        int maxBlob = ChunkCodec.maxBlobLength(index.chunkSize());
+        this.blobs = ThreadLocal.withInitial(() -> new byte[maxBlob]);
         this.codec = ThreadLocal.withInitial(() -> {
             ChunkCodec c = ChunkCodec.create(crypt);
             synchronized (codecs) {
@@ -129,9 +133,12 @@ public final class StoreChunks implements ChunkSource, AutoCloseable {
         if (d.isZero()) {
             return new byte[len];
         }
-        byte[] blob = client.readChunk(reader, d);
+        byte[] blob = blobs.get();
+        int blobLength = client.readChunkInto(reader, d, blob);
         try {
-            return codec.get().decode(blob, d, len);
+            byte[] plain = new byte[len]; // not pooled: the cache keeps it
+            codec.get().decodeInto(blob, blobLength, d, len, plain);
+            return plain;
         } catch (FormatException e) {
             throw new IOException("chunk " + d.hex() + " at offset " + offset + " of disk " + diskName + " is damaged: "
                     + e.getMessage(), e);
