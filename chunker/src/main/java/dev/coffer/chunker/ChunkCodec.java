@@ -145,6 +145,47 @@ public final class ChunkCodec implements AutoCloseable {
         return length;
     }
 
+    /**
+     * Encrypts a config file of an encrypted restore point (domain XML, a QEMU command line) into an
+     * uncompressed encrypted blob, so the store never holds its plaintext. Unlike a chunk it may be
+     * empty or all zero, and it is not named by a digest: the manifest's signed checksum of the
+     * stored bytes pins it instead, and GCM proves it was made under this key.
+     *
+     * @throws IllegalStateException if this codec has no key
+     * @throws IllegalArgumentException if the file would not fit a blob
+     */
+    public byte[] encryptFile(byte[] plain) {
+        if (crypt == null) {
+            throw new IllegalStateException("a config file is encrypted only with a key");
+        }
+        int header = FileFormats.BLOB_ENCRYPTED_HEADER_LENGTH;
+        if (plain.length > FileFormats.BLOB_MAX_LENGTH - header) {
+            throw new IllegalArgumentException("file of " + plain.length + " bytes is larger than the "
+                    + (FileFormats.BLOB_MAX_LENGTH - header) + " an encrypted config file may hold");
+        }
+        BlobKind kind = BlobKind.ENCRYPTED;
+        byte[] blob = new byte[header + plain.length];
+        System.arraycopy(kind.magic(), 0, blob, 0, FileFormats.MAGIC_LENGTH);
+        encrypt(kind, plain, 0, plain.length, blob);
+        writeCrc(blob, blob.length);
+        return blob;
+    }
+
+    /**
+     * Decrypts a config file {@link #encryptFile} made, checking its length, magic, CRC and GCM tag.
+     *
+     * @param where names the file in messages
+     * @throws FormatException when the blob is damaged, not an encrypted file blob, or made under another key
+     */
+    public byte[] decryptFile(byte[] blob, String where) throws FormatException {
+        BlobKind kind = check(blob, where);
+        if (kind != BlobKind.ENCRYPTED) {
+            throw new FormatException.BadMagic(where, "an encrypted config file must be an uncompressed encrypted blob, got "
+                    + kind.name().toLowerCase(java.util.Locale.ROOT));
+        }
+        return decrypt(kind, blob, blob.length, where);
+    }
+
     private void encrypt(BlobKind kind, byte[] payload, int off, int len, byte[] blob) {
         int ivOff = FileFormats.BLOB_PLAIN_HEADER_LENGTH;
         int tagOff = ivOff + FileFormats.GCM_IV_LENGTH;

@@ -168,11 +168,15 @@ final class ArchiveIT {
         ok(env, "key", "create", key.toString());
         env.put("COFFER_KEYFILE", key.toString());
         Path img = image(work.resolve("e.img"), 5);
-        String snap = ok(env, "backup", "vm/12", "--source", "file:" + img, "--json").json().get("snapshot").asText();
+        Path xml = Files.writeString(work.resolve("vm12.xml"), "<domain><name>vm12-private-name</name></domain>");
+        String snap = ok(env, "backup", "vm/12", "--source", "file:" + img, "--config", xml.toString(), "--json").json()
+                .get("snapshot").asText();
         Path file = archive(snap, "e.cfa");
         byte[] archive = Files.readAllBytes(file);
         byte[] plainStart = java.util.Arrays.copyOf(Files.readAllBytes(img), 256);
         assertThat(indexOf(archive, plainStart)).as("no plaintext of the disk in the archive").isEqualTo(-1);
+        assertThat(indexOf(archive, "vm12-private-name".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .as("no plaintext of the config file in the archive").isEqualTo(-1);
         assertThat(ok(Map.of(), "archive", "check", file.toString(), "--json").json().get("crypt").asText()).isEqualTo("encrypt");
 
         ok(envB, "import", file.toString());
@@ -190,6 +194,12 @@ final class ArchiveIT {
         Path out = work.resolve("eFromArchive.raw");
         ok(keyOnly, "restore", snap, "--from-archive", file.toString(), "--to", "file:" + out);
         assertThat(Images.sha256(out)).isEqualTo(Images.sha256(img));
+        Path dir = work.resolve("eAll");
+        ok(keyOnly, "restore", snap, "--from-archive", file.toString(), "--all", "--to-dir", dir.toString());
+        assertThat(dir.resolve("vm12.xml")).hasContent("<domain><name>vm12-private-name</name></domain>");
+        Path dirB = work.resolve("eAllB");
+        ok(keyB, "restore", snap, "--all", "--to-dir", dirB.toString());
+        assertThat(dirB.resolve("vm12.xml")).hasContent("<domain><name>vm12-private-name</name></domain>");
     }
 
     @Test

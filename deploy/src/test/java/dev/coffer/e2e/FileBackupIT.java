@@ -125,9 +125,19 @@ final class FileBackupIT {
         ok(env, "restore", r.get("snapshot").asText(), "--to", "file:" + out, "--verify");
         assertThat(Images.sha256(out)).isEqualTo(Images.sha256(img));
 
-        CofferProcess.Run withConfig = run(env, "backup", "vm/3", "--source", "file:" + img, "--config", key.toString());
-        assertThat(withConfig.code()).isEqualTo(1);
-        assertThat(withConfig.err()).contains("--config with an encrypted backup is not supported yet");
+        // config files of an encrypted backup are encrypted too: the store never sees their text
+        Path xml = Files.writeString(work.resolve("domain.xml"), "<domain><name>secret-db-host</name></domain>");
+        JsonNode withConfig = ok(env, "backup", "vm/3", "--source", "file:" + img, "--config", xml.toString(), "--json").json();
+        Path all = work.resolve("e-all");
+        ok(env, "restore", withConfig.get("snapshot").asText(), "--all", "--to-dir", all.toString());
+        assertThat(all.resolve("domain.xml")).hasContent("<domain><name>secret-db-host</name></domain>");
+        Path stored = work.resolve("ds").resolve(withConfig.get("snapshot").asText()).resolve("domain.xml");
+        assertThat(stored).exists();
+        assertThat(Files.readString(stored, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("secret-db-host");
+        CofferProcess.Run configNoKey = run(admin, "restore", withConfig.get("snapshot").asText(), "--all", "--to-dir",
+                work.resolve("e-all2").toString());
+        assertThat(configNoKey.code()).isEqualTo(1);
+        assertThat(configNoKey.err()).contains("COFFER_KEYFILE");
 
         CofferProcess.Run noKey = run(admin, "restore", r.get("snapshot").asText(), "--to", "file:" + work.resolve("e2"));
         assertThat(noKey.code()).isEqualTo(1);
@@ -153,6 +163,10 @@ final class FileBackupIT {
                 assertThat(indexOf(Files.readAllBytes(f), probe)).as(f.toString()).isNegative();
             }
         }
+        // the same group backed up without the key cannot reuse the encrypted chunks, and says why
+        JsonNode plainAfter = ok(admin, "backup", "vm/3", "--source", "file:" + img, "--json").json();
+        assertThat(plainAfter.get("disks").get(0).get("mode").asText()).isEqualTo("full");
+        assertThat(plainAfter.get("disks").get(0).get("reason").asText()).isEqualTo("key-changed");
     }
 
     @Test

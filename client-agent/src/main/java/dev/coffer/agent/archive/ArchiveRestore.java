@@ -5,6 +5,7 @@ import dev.coffer.agent.restore.RestoreTarget;
 import dev.coffer.chunker.ArchiveFile;
 import dev.coffer.chunker.ArchiveReader;
 import dev.coffer.chunker.ChunkCodec;
+import dev.coffer.chunker.ConfigBlob;
 import dev.coffer.chunker.CryptConfig;
 import dev.coffer.chunker.Digest;
 import dev.coffer.chunker.DigestTable;
@@ -230,23 +231,12 @@ public final class ArchiveRestore implements AutoCloseable {
             }
             throw new IOException("config file " + f.name() + " is missing from archive " + path);
         }
-        byte[] bytes = Files.readAllBytes(p);
-        if (!Digest.of(sha256(bytes)).equals(f.checksum())) {
-            throw new IOException("config file " + f.name() + " in archive " + path + " does not match its manifest checksum");
-        }
+        byte[] bytes = ConfigBlob.open(f, Files.readAllBytes(p), manifest, crypt, "archive " + path);
         if (Files.exists(to) && Files.size(to) > 0 && !overwrite) {
             throw new IOException(to + " exists; pass --overwrite to replace it");
         }
         dev.coffer.chunker.AtomicFiles.replace(to, bytes);
         return true;
-    }
-
-    private static byte[] sha256(byte[] b) {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(b);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override

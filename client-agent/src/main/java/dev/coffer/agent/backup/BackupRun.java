@@ -1,5 +1,6 @@
 package dev.coffer.agent.backup;
 
+import dev.coffer.chunker.ConfigBlob;
 import dev.coffer.chunker.CryptConfig;
 import dev.coffer.chunker.Digest;
 import dev.coffer.chunker.FixedIndexReader;
@@ -7,7 +8,6 @@ import dev.coffer.chunker.GroupId;
 import dev.coffer.chunker.Manifest;
 import dev.coffer.chunker.ManifestBuilder;
 import dev.coffer.chunker.ManifestDisk;
-import dev.coffer.chunker.ManifestFile;
 import dev.coffer.chunker.Names;
 import dev.coffer.chunker.SnapshotId;
 import dev.coffer.store.api.ApiTypes.BeginBackupRequest;
@@ -17,7 +17,6 @@ import dev.coffer.store.api.StoreClientException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -100,11 +99,6 @@ public final class BackupRun {
     public static Result run(StoreClient client, GroupId group, Instant time, Disks opener, List<Path> configFiles,
             CryptConfig crypt, int workers, Path workDir, String createdBy, LongConsumer progress) throws IOException {
         long started = System.nanoTime();
-        if (crypt != null && !configFiles.isEmpty()) {
-            // the store must never see plaintext of an encrypted backup; config files are not encrypted yet
-            throw new IllegalArgumentException("--config with an encrypted backup is not supported yet: the config files"
-                    + " would reach the store unencrypted; back them up without COFFER_KEYFILE or leave them out");
-        }
         BeginBackupResponse begin;
         try {
             begin = client.beginBackup(new BeginBackupRequest(group.ns(), group.name(), SnapshotId.formatTime(time),
@@ -154,14 +148,14 @@ public final class BackupRun {
             List<DiskResult> results = new ArrayList<>();
             RecentDigests uploaded = new RecentDigests(RECENT_DIGESTS);
             for (DiskSpec spec : disks) {
-                results.add(backupDisk(client, session, spec, base, bad, crypt, begin.chunkSize(), workers, workDir, mb, uploaded,
-                        "datastore".equals(begin.dedupScope()), time, progress));
+                results.add(backupDisk(client, session, spec, base, begin.noBaseReason(), bad, crypt, begin.chunkSize(), workers,
+                        workDir, mb, uploaded, "datastore".equals(begin.dedupScope()), time, progress));
             }
             for (Path f : configFiles) {
-                String name = Names.item(f.getFileName().toString());
-                byte[] bytes = Files.readAllBytes(f);
-                client.uploadFile(session, name, bytes);
-                mb.addFile(new ManifestFile(name, bytes.length, Digest.of(sha256(bytes))));
+                // encrypted restore points store their config files encrypted too (ConfigBlob)
+                ConfigBlob.Sealed sealed = ConfigBlob.seal(Names.item(f.getFileName().toString()), Files.readAllBytes(f), crypt);
+                client.uploadFile(session, sealed.file().name(), sealed.stored());
+                mb.addFile(sealed.file());
             }
             long total = 0;
             for (DiskResult r : results) {
@@ -193,8 +187,8 @@ public final class BackupRun {
         }
     }
 
-    private static DiskResult backupDisk(StoreClient client, String session, DiskSpec spec, Manifest base, Set<Digest> bad,
-            CryptConfig crypt, int chunkSize, int workers, Path workDir, ManifestBuilder mb, RecentDigests uploaded,
+    private static DiskResult backupDisk(StoreClient client, String session, DiskSpec spec, Manifest base, String noBaseReason,
+            Set<Digest> bad, CryptConfig crypt, int chunkSize, int workers, Path workDir, ManifestBuilder mb, RecentDigests uploaded,
             boolean askKnown, Instant time, LongConsumer progress) throws IOException {
         long size = spec.source().size();
         Optional<ManifestDisk> baseDisk = base == null ? Optional.empty()
@@ -204,7 +198,8 @@ public final class BackupRun {
         Path baseIndex = null;
         if (baseDisk.isEmpty()) {
             mode = "full";
-            reason = "no-base";
+            // a newest restore point under another key shares no chunk names with this backup
+            reason = base == null && noBaseReason != null ? noBaseReason : "no-base";
         } else if (baseDisk.get().size() != size) {
             mode = "full";
             reason = "resized";
@@ -241,7 +236,7 @@ public final class BackupRun {
                             sample.sampled(), sample.firstMismatch());
                 }
             }
-            checksum = new DiskBackup(client, session, crypt, chunkSize, workers, uploaded, askKnown, progress)
+            checksum = new DiskBackup(ChunkSink.session(client, session), crypt, chunkSize, workers, uploaded, askKnown, progress)
                     .run(spec.source(), index, b, bad, "incremental".equals(mode), stats);
         } finally {
             if (baseIndex != null) {
@@ -283,13 +278,5 @@ public final class BackupRun {
      */
     static long heartbeatMillis(long leaseS) {
         return leaseS <= 0 ? 60_000 : Math.clamp(leaseS * 1000 / 3, 500, 60_000);
-    }
-
-    static byte[] sha256(byte[] b) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(b);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

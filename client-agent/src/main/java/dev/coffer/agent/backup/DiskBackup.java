@@ -6,7 +6,6 @@ import dev.coffer.chunker.Digest;
 import dev.coffer.chunker.FixedIndex;
 import dev.coffer.chunker.FixedIndexReader;
 import dev.coffer.chunker.FixedIndexWriter;
-import dev.coffer.store.api.StoreClient;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -29,8 +28,7 @@ import java.util.function.LongConsumer;
  */
 final class DiskBackup {
 
-    private final StoreClient client;
-    private final String session;
+    private final ChunkSink sink;
     private final CryptConfig crypt;
     private final int chunkSize;
     private final int workers;
@@ -38,12 +36,11 @@ final class DiskBackup {
     private final RecentDigests uploaded;
     private final boolean askKnown;
 
-    DiskBackup(StoreClient client, String session, CryptConfig crypt, int chunkSize, int workers, RecentDigests uploaded,
-            boolean askKnown, LongConsumer progress) {
+    DiskBackup(ChunkSink sink, CryptConfig crypt, int chunkSize, int workers, RecentDigests uploaded, boolean askKnown,
+            LongConsumer progress) {
         this.uploaded = uploaded;
         this.askKnown = askKnown;
-        this.client = client;
-        this.session = session;
+        this.sink = sink;
         this.crypt = crypt;
         this.chunkSize = chunkSize;
         this.workers = Math.min(workers, InFlight.chunks(chunkSize) / 2);
@@ -129,7 +126,7 @@ final class DiskBackup {
                 stats.reusedBytes.add(len); // a repeat within this backup: uploaded once already
                 return d;
             }
-            if (askKnown && client.known(session, java.util.List.of(d)).getFirst()) {
+            if (askKnown && sink.known(d)) {
                 stats.reusedBytes.add(len); // dedup-scope datastore: another group stored it already
                 stats.knownChunks.increment();
                 return d;
@@ -145,10 +142,10 @@ final class DiskBackup {
             buffers.give(buf);
         }
         try {
-            String outcome = client.uploadChunk(session, d, len, blob, blobLength).outcome();
+            boolean stored = sink.upload(d, len, blob, blobLength);
             stats.uploadedChunks.increment();
             stats.uploadedBytes.add(blobLength);
-            if (!"kept".equals(outcome)) {
+            if (stored) {
                 stats.storedChunks.increment();
             }
             return d;

@@ -7,8 +7,8 @@ import dev.coffer.agent.restore.FileRestoreTarget;
 import dev.coffer.agent.restore.NbdRestoreTarget;
 import dev.coffer.agent.restore.RestoreRun;
 import dev.coffer.agent.restore.RestoreTarget;
+import dev.coffer.chunker.ConfigBlob;
 import dev.coffer.chunker.CryptConfig;
-import dev.coffer.chunker.Digest;
 import dev.coffer.chunker.Manifest;
 import dev.coffer.chunker.ManifestDisk;
 import dev.coffer.chunker.ManifestFile;
@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -155,7 +154,7 @@ public final class RestoreCommand implements Callable<Integer> {
             }
             if (where.all != null) {
                 for (ManifestFile f : manifest.files()) {
-                    files.add(restoreFile(client, id, f, where.all.dir.resolve(f.name())));
+                    files.add(restoreFile(client, id, manifest, crypt, f, where.all.dir.resolve(f.name())));
                 }
             }
         }
@@ -172,13 +171,10 @@ public final class RestoreCommand implements Callable<Integer> {
         return size -> FileRestoreTarget.open(path, size, overwrite);
     }
 
-    /** A config file: fetched, checked against the manifest's checksum, written. */
-    private String restoreFile(StoreClient client, SnapshotId id, ManifestFile f, Path to) throws Exception {
-        byte[] bytes = client.snapshotFile(id.path(), f.name());
-        Digest sum = Digest.of(MessageDigest.getInstance("SHA-256").digest(bytes));
-        if (bytes.length != f.size() || !sum.equals(f.checksum())) {
-            throw new IOException("config file " + f.name() + " of " + id + " does not match its manifest checksum: it is damaged");
-        }
+    /** A config file: fetched, checked against the manifest, decrypted when encrypted, written. */
+    private String restoreFile(StoreClient client, SnapshotId id, Manifest manifest, CryptConfig crypt, ManifestFile f, Path to)
+            throws Exception {
+        byte[] bytes = ConfigBlob.open(f, client.snapshotFile(id.path(), f.name()), manifest, crypt, "restore point " + id);
         if (Files.exists(to) && Files.size(to) > 0 && !overwrite) {
             throw new IOException(to + " exists; pass --overwrite to replace it");
         }

@@ -49,13 +49,16 @@ public final class BackupSession {
     private final Path staging;
     private final SnapshotLocks.Lease baseLease;
     private final boolean importing;
+    private final String noBaseReason;
     private final Map<String, Path> staged = new ConcurrentHashMap<>();
     private volatile long lastSeen = System.nanoTime();
     private volatile boolean closed;
 
     BackupSession(String id, Datastore ds, Catalog catalog, SnapshotId snapshot, SnapshotId base, Manifest baseManifest,
-            Set<Digest> baseBad, boolean encrypted, String owner, SnapshotLocks.Lease baseLease, boolean importing) throws IOException {
+            Set<Digest> baseBad, boolean encrypted, String owner, SnapshotLocks.Lease baseLease, boolean importing,
+            String noBaseReason) throws IOException {
         this.importing = importing;
+        this.noBaseReason = noBaseReason;
         this.id = id;
         this.idBytes = HexFormat.of().parseHex(id);
         this.ds = ds;
@@ -81,6 +84,15 @@ public final class BackupSession {
     /** The restore point this backup may reuse digests from, or null. */
     public SnapshotId base() {
         return base;
+    }
+
+    /**
+     * Why the group's newest restore point is not the base although there is one: {@code
+     * key-changed} when it was written under another key or crypt mode (its digests name other
+     * chunks); null when there is a base or the group is empty.
+     */
+    public String noBaseReason() {
+        return noBaseReason;
     }
 
     public Manifest baseManifest() {

@@ -106,12 +106,15 @@ public final class BackupSessions {
             }
             SnapshotId base = null;
             Manifest baseManifest = null;
+            String noBaseReason = null;
             if (newest.isPresent()) {
                 Manifest m = catalog.manifest(newest.get());
                 // digests under another key (or none) are different names: nothing to reuse
                 if (m.encrypted() == encrypted && (!encrypted || m.keyFingerprint().equals(Optional.ofNullable(keyFingerprint)))) {
                     base = newest.get();
                     baseManifest = m;
+                } else {
+                    noBaseReason = "key-changed";
                 }
             }
             SnapshotLocks.Lease baseLease = base == null ? null : locks.share(base);
@@ -119,7 +122,8 @@ public final class BackupSessions {
             BackupSession s;
             try {
                 Set<Digest> bad = base == null ? Set.of() : badDigests(base, baseManifest);
-                s = new BackupSession(id, ds, catalog, snapshot, base, baseManifest, bad, encrypted, owner, baseLease, importing);
+                s = new BackupSession(id, ds, catalog, snapshot, base, baseManifest, bad, encrypted, owner, baseLease, importing,
+                        noBaseReason);
                 ds.db().put(DatastoreDb.Cf.SESSIONS, s.recordKey(),
                         (snapshot + " " + Instant.now()).getBytes(StandardCharsets.UTF_8));
             } catch (IOException | RuntimeException e) {

@@ -100,7 +100,8 @@ final class BackupRoutes {
                     req.importing());
             return new BeginBackupResponse(s.id(), ds.datastore().uuid().toString(), ds.datastore().options().chunkSize(),
                     s.base() == null ? null : s.base().path(), s.baseBadDigests().stream().map(Digest::hex).sorted().toList(),
-                    ds.datastore().options().dedupScope().name().toLowerCase(Locale.ROOT), ds.backups().lease().toSeconds());
+                    ds.datastore().options().dedupScope().name().toLowerCase(Locale.ROOT), ds.backups().lease().toSeconds(),
+                    s.noBaseReason());
         }, resp -> HttpApi.json(ctx, 201, resp));
     }
 

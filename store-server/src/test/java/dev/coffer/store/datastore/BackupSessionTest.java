@@ -88,6 +88,29 @@ final class BackupSessionTest {
     }
 
     @Test
+    void shouldTakeABaseOnlyUnderTheSameKeyAndSayWhenTheKeyChanged() throws Exception {
+        BackupSession empty = sessions.begin(VM, T1, true, "aa:bb", "tok1", false);
+        assertThat(empty.base()).isNull();
+        assertThat(empty.noBaseReason()).as("an empty group has nothing to skip").isNull();
+        empty.abort();
+        sessions.forget(empty);
+
+        SnapshotId plain = client.backup(sessions, ds, "vm/101", T1, image(3, 2));
+        BackupSession same = sessions.begin(VM, T2, false, null, "tok1", false);
+        assertThat(same.base()).isEqualTo(plain);
+        assertThat(same.noBaseReason()).isNull();
+        same.abort();
+        sessions.forget(same);
+
+        BackupSession encrypted = sessions.begin(VM, T2, true, "aa:bb", "tok1", false);
+        assertThat(encrypted.base()).as("plain digests are no names under a key").isNull();
+        assertThat(encrypted.noBaseReason()).isEqualTo("key-changed");
+        assertThat(encrypted.baseBadDigests()).isEmpty();
+        assertThat(locks.isHeld(plain)).as("a restore point that is no base is not locked").isFalse();
+        encrypted.abort();
+    }
+
+    @Test
     void shouldRefuseToPublishWhenAChunkWasNeverUploaded() throws Exception {
         byte[] img = image(2, 4);
         BackupSession s = sessions.begin(VM, T1, false, null, "tok1", false);

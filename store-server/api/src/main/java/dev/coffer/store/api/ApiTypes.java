@@ -51,8 +51,9 @@ public final class ApiTypes {
      * @param leaseS seconds the session lives without a request: the client sends heartbeats well
      *     within it (0 from a server that does not say)
      */
+    /** @param noBaseReason {@code key-changed} when the group's newest restore point is under another key, else null */
     public record BeginBackupResponse(String session, String datastoreUuid, int chunkSize, String base, List<String> baseBad,
-            String dedupScope, long leaseS) {}
+            String dedupScope, long leaseS, String noBaseReason) {}
 
     public record UploadResult(String outcome) {}
 
