@@ -143,6 +143,13 @@ public final class Coffer implements Callable<Integer> {
 
     private static String describe(Throwable e) {
         String message = e.getMessage();
+        // the JDK's file exceptions carry only the path as their message
+        if (e instanceof java.nio.file.NoSuchFileException f) {
+            return "no such file or directory: " + f.getFile();
+        }
+        if (e instanceof java.nio.file.AccessDeniedException f) {
+            return "permission denied: " + f.getFile();
+        }
         return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 

@@ -88,6 +88,37 @@ final class CofferTest {
     }
 
     @Test
+    void shouldRunTheBackupPipelineOverASourceIntoNothing() throws Exception {
+        java.nio.file.Path img = java.nio.file.Files.createTempFile("coffer-bench-", ".img");
+        try {
+            byte[] data = new byte[3 << 16];
+            new java.util.Random(3).nextBytes(data);
+            java.nio.file.Files.write(img, data);
+            Run r = run("bench", "--source", "file:" + img, "--chunk-size", "65536", "--workers", "2", "--json");
+
+            assertThat(r.code()).as(r.err()).isZero();
+            JsonNode doc = new ObjectMapper().readTree(r.out());
+            JsonNode result = doc.get("results").get(0);
+            assertThat(result.get("op").asText()).isEqualTo("pipeline");
+            assertThat(result.get("threads").asInt()).isEqualTo(2);
+            assertThat(result.get("mb_per_s").asDouble()).isPositive();
+            JsonNode src = doc.get("source");
+            assertThat(src.get("read_bytes").asLong()).isEqualTo(3 << 16);
+            assertThat(src.get("encoded_chunks").asLong()).isEqualTo(3);
+            assertThat(src.get("chunk_size").asInt()).isEqualTo(65536);
+
+            Run badSize = run("bench", "--source", "file:" + img, "--chunk-size", "1000");
+            assertThat(badSize.code()).isEqualTo(Coffer.EXIT_USAGE);
+            assertThat(badSize.err()).contains("--chunk-size must be a power of two");
+        } finally {
+            java.nio.file.Files.deleteIfExists(img);
+        }
+        Run missing = run("bench", "--source", "file:/nonexistent/disk.img");
+        assertThat(missing.code()).isEqualTo(Coffer.EXIT_FAILURE);
+        assertThat(missing.err()).isEqualTo("coffer bench: no such file or directory: /nonexistent/disk.img\n");
+    }
+
+    @Test
     void shouldPrintAHumanTableWithoutJson() {
         Run r = run("bench", "--op", "keyed-digest", "--data", "text", "--threads", "1", "--seconds", "0.02",
                 "--warmup", "0");
