@@ -43,7 +43,7 @@ final class BackupRoutes {
     void mount(Router r) {
         r.post("/api/v1/datastores/:ds/backups").handler(HttpApi.jsonBody()).handler(this::begin);
         r.get(S + "/base/:name").handler(this::baseFile);
-        r.put(S + "/chunks/:digest").handler(HttpApi.exactBlobBody()).handler(this::chunk);
+        r.put(S + "/chunks/:digest").handler(api.exactBlobBody()).handler(this::chunk);
         r.post(S + "/known").handler(HttpApi.jsonBody()).handler(this::known);
         r.put(S + "/files/:name").handler(this::file);
         r.post(S + "/finish").handler(HttpApi.blobBody()).handler(this::finish);

@@ -40,6 +40,7 @@ public final class HttpApi {
     final WorkerExecutor worker;
     final Metrics metrics = new Metrics();
     final TokenAdmin tokens;
+    final UploadBudget uploads;
 
     /**
      * @param authenticate maps a bearer token to what it may do (empty: unknown or revoked)
@@ -47,6 +48,13 @@ public final class HttpApi {
      */
     public HttpApi(Vertx vertx, Map<String, DatastoreService> datastores, Function<String, Optional<Access>> authenticate,
             TokenAdmin tokens, int workers) {
+        this(vertx, datastores, authenticate, tokens, workers, 0);
+    }
+
+    /** @param uploadBudget bytes of chunk upload bodies held in memory at once, or 0 for a quarter of the heap */
+    public HttpApi(Vertx vertx, Map<String, DatastoreService> datastores, Function<String, Optional<Access>> authenticate,
+            TokenAdmin tokens, int workers, long uploadBudget) {
+        this.uploads = uploadBudget > 0 ? new UploadBudget(uploadBudget) : UploadBudget.forHeap(Runtime.getRuntime().maxMemory());
         this.vertx = vertx;
         this.datastores = datastores;
         this.authenticate = authenticate;
@@ -62,7 +70,8 @@ public final class HttpApi {
         new BackupRoutes(this).mount(r);
         new AdminRoutes(this).mount(r);
         r.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4")
-                .end(metrics.render(datastores.values().stream().mapToInt(d -> d.backups().openCount()).sum(), datastores.size())));
+                .end(metrics.render(datastores.values().stream().mapToInt(d -> d.backups().openCount()).sum(), datastores.size(),
+                        uploads.used())));
         r.route("/*").handler(StaticHandler.create("coffer-web-ui").setCachingEnabled(false));
         r.route().failureHandler(ctx -> {
             metrics.requestErrors.increment();
@@ -170,7 +179,7 @@ public final class HttpApi {
      * copies and as many large garbage arrays for a 4 MiB chunk) and {@link #body} would copy it once
      * more. Without a Content-Length (chunked transfer) it falls back to {@link #blobBody()}.
      */
-    static io.vertx.core.Handler<RoutingContext> exactBlobBody() {
+    io.vertx.core.Handler<RoutingContext> exactBlobBody() {
         BodyHandler fallback = blobBody();
         return ctx -> {
             io.vertx.core.http.HttpServerRequest req = ctx.request();
@@ -181,12 +190,20 @@ public final class HttpApi {
             } catch (NumberFormatException e) {
                 n = -1;
             }
-            if (n < 0 || req.isEnded()) {
-                fallback.handle(ctx);
-                return;
-            }
             if (n > BLOB_LIMIT) {
                 ctx.fail(413);
+                return;
+            }
+            // without a length the fallback may buffer up to the limit: budget that much
+            long reserve = n < 0 ? BLOB_LIMIT : n;
+            String token = access(ctx).tokenId();
+            if (!uploads.tryReserve(token, reserve)) {
+                api503(ctx);
+                return;
+            }
+            ctx.addEndHandler(done -> uploads.release(token, reserve)); // answered, failed or the connection dropped
+            if (n < 0 || req.isEnded()) {
+                fallback.handle(ctx);
                 return;
             }
             byte[] out = new byte[(int) n];
@@ -227,6 +244,14 @@ public final class HttpApi {
             });
             req.resume();
         };
+    }
+
+    /** The upload budget is spent: 503 with a hint when to retry, before any of the body is read. */
+    private void api503(RoutingContext ctx) {
+        metrics.uploadsRefused.increment();
+        ctx.response().putHeader("Retry-After", "1");
+        ctx.fail(new Errors.HttpError(503, "busy", "the store is holding " + (uploads.used() >> 20) + " MiB of uploads in memory,"
+                + " its limit (" + (uploads.total() >> 20) + " MiB, half of it per token); retry in a moment"));
     }
 
     static byte[] body(RoutingContext ctx) {

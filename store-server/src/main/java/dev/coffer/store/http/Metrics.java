@@ -15,8 +15,9 @@ final class Metrics {
     final LongAdder bytesServed = new LongAdder();
     final LongAdder snapshotsPublished = new LongAdder();
     final LongAdder requestErrors = new LongAdder();
+    final LongAdder uploadsRefused = new LongAdder();
 
-    String render(int openBackups, int datastores) {
+    String render(int openBackups, int datastores, long uploadBytesHeld) {
         StringBuilder b = new StringBuilder();
         counter(b, "coffer_chunks_uploaded_total", "chunks received from backup sessions", chunksUploaded.sum());
         counter(b, "coffer_chunks_stored_total", "uploaded chunks that were new or replaced a bad one", chunksStored.sum());
@@ -25,8 +26,12 @@ final class Metrics {
         counter(b, "coffer_served_bytes_total", "bytes of chunk blobs sent to readers", bytesServed.sum());
         counter(b, "coffer_snapshots_published_total", "restore points published", snapshotsPublished.sum());
         counter(b, "coffer_request_errors_total", "requests answered with an error", requestErrors.sum());
+        counter(b, "coffer_uploads_refused_total", "chunk uploads answered 503 busy: the upload memory budget was spent",
+                uploadsRefused.sum());
         gauge(b, "coffer_backup_sessions_open", "backup sessions open now", openBackups);
         gauge(b, "coffer_datastores", "datastores served", datastores);
+        gauge(b, "coffer_upload_bytes_held", "bytes of chunk upload bodies the server holds in memory now (reserved per request)",
+                uploadBytesHeld);
         return b.toString();
     }
 

@@ -56,13 +56,25 @@ public final class StoreServer implements AutoCloseable {
      * @param tlsCert an operator-supplied certificate (PEM), or null to use the generated one
      * @param tlsKey its private key (PEM), or null
      */
+    /** @param uploadBudget bytes of chunk uploads held in memory at once (0: a quarter of the heap) */
     public record Options(String host, int port, boolean plainHttp, Path stateDir, Map<String, DatastoreSpec> datastores,
-            Duration lease, List<String> extraNames, Path tlsCert, Path tlsKey) {
+            Duration lease, List<String> extraNames, Path tlsCert, Path tlsKey, long uploadBudget) {
+
+        /** Options with the default upload budget. */
+        public Options(String host, int port, boolean plainHttp, Path stateDir, Map<String, DatastoreSpec> datastores,
+                Duration lease, List<String> extraNames, Path tlsCert, Path tlsKey) {
+            this(host, port, plainHttp, stateDir, datastores, lease, extraNames, tlsCert, tlsKey, 0);
+        }
 
         /** Options with the generated certificate. */
         public Options(String host, int port, boolean plainHttp, Path stateDir, Map<String, DatastoreSpec> datastores,
                 Duration lease, List<String> extraNames) {
             this(host, port, plainHttp, stateDir, datastores, lease, extraNames, null, null);
+        }
+
+        /** These options with another upload budget (tests use a small one). */
+        public Options withUploadBudget(long bytes) {
+            return new Options(host, port, plainHttp, stateDir, datastores, lease, extraNames, tlsCert, tlsKey, bytes);
         }
     }
 
@@ -117,7 +129,7 @@ public final class StoreServer implements AutoCloseable {
                     : ServerCertificate.loadOrCreate(o.stateDir(), o.extraNames());
             vertx = Vertx.vertx();
             api = new HttpApi(vertx, open, bearer -> tokens.authenticate(bearer).map(PrincipalAccess::new),
-                    new TokenAdminImpl(tokens), Math.max(4, 2 * Runtime.getRuntime().availableProcessors()));
+                    new TokenAdminImpl(tokens), Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), o.uploadBudget());
             HttpServerOptions hso = new HttpServerOptions().setHost(o.host()).setPort(o.port())
                     .setIdleTimeout(300).setCompressionSupported(false);
             if (cert != null) {

@@ -63,10 +63,16 @@ final class ApiFixture implements AutoCloseable {
 
     /** Starts a server with one datastore {@value #DS} in {@code root/ds}, state in {@code root/state}. */
     static ApiFixture start(Path root, Duration lease) throws Exception {
+        return start(root, lease, 0);
+    }
+
+    /** {@link #start(Path, Duration)} with an upload budget of {@code uploadBudget} bytes (0: the default). */
+    static ApiFixture start(Path root, Duration lease, long uploadBudget) throws Exception {
         DatastoreOptions o = DatastoreOptions.DEFAULT.withChunkSize(CHUNK).withSyncLevel(SyncLevel.NONE);
         Map<String, StoreServer.DatastoreSpec> ds = new LinkedHashMap<>();
         ds.put(DS, new StoreServer.DatastoreSpec(root.resolve("ds"), o));
-        StoreServer s = StoreServer.start(new StoreServer.Options("127.0.0.1", 0, false, root.resolve("state"), ds, lease, List.of()));
+        StoreServer s = StoreServer.start(new StoreServer.Options("127.0.0.1", 0, false, root.resolve("state"), ds, lease, List.of())
+                .withUploadBudget(uploadBudget));
         return new ApiFixture(root, s);
     }
 

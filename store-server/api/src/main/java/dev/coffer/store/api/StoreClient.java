@@ -149,11 +149,35 @@ public final class StoreClient implements AutoCloseable {
         return uploadChunk(session, digest, plainLength, blob, blob.length);
     }
 
-    /** Uploads {@code blob[0, blobLength)}: a backup encodes into reused buffers longer than the blob. */
+    /**
+     * Uploads {@code blob[0, blobLength)}: a backup encodes into reused buffers longer than the blob.
+     * A store whose upload memory is spent answers 503 {@code busy} before reading the body; the
+     * upload is then sent again after a pause growing from 50 ms to 1 s, for up to {@value #BUSY_RETRY_S} s.
+     */
     public UploadResult uploadChunk(String session, Digest digest, int plainLength, byte[] blob, int blobLength) throws IOException {
-        return parse(bytes(HttpMethod.PUT, dsPath + "/backups/" + session + "/chunks/" + digest.hex() + "?size=" + plainLength, blob,
-                blobLength), UploadResult.class);
+        String uri = dsPath + "/backups/" + session + "/chunks/" + digest.hex() + "?size=" + plainLength;
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(BUSY_RETRY_S);
+        long pauseMs = 50;
+        while (true) {
+            try {
+                return parse(bytes(HttpMethod.PUT, uri, blob, blobLength), UploadResult.class);
+            } catch (StoreClientException e) {
+                if (e.status() != 503 || !"busy".equals(e.code()) || System.nanoTime() > giveUp) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(pauseMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreClientException("interrupted while waiting for a busy store", e);
+            }
+            pauseMs = Math.min(1000, pauseMs * 2);
+        }
     }
+
+    /** How long an upload is retried while the store answers busy (the session's heartbeat keeps it alive meanwhile). */
+    private static final long BUSY_RETRY_S = 600;
 
     public List<Boolean> known(String session, List<Digest> digests) throws IOException {
         KnownRequest req = new KnownRequest(digests.stream().map(Digest::hex).toList());
