@@ -29,7 +29,8 @@ final class FileFormatsTest {
         assertThat(FileFormats.BLOB_ENCRYPTED_HEADER_LENGTH).isEqualTo(40);
         assertThat(FileFormats.INDEX_HEADER_LENGTH).isEqualTo(4096);
         assertThat(FileFormats.CIPHER_STEP).isEqualTo(65536);
-        assertThat(FileFormats.DEFAULT_CHUNK_SIZE).isEqualTo(4 << 20);
+        assertThat(FileFormats.DEFAULT_CHUNK_SIZE).isEqualTo(1 << 20);
+        assertThat(FileFormats.MAX_CHUNK_SIZE).isEqualTo(4 << 20);
         assertThat(FileFormats.ARCHIVE_FRAME_HEADER_LENGTH).isEqualTo(32);
         assertThat(FileFormats.ARCHIVE_END_FRAME_LENGTH).isEqualTo(60);
     }

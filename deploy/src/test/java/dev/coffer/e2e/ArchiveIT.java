@@ -102,6 +102,15 @@ final class ArchiveIT {
         return pb;
     }
 
+    /** Runs a client command with {@code input} as its standard input: {@code [exit code, stdout, stderr]}. */
+    static String[] runWithStdin(Path input, String... args) throws Exception {
+        Path out = Files.createTempFile(work, "stdin-out", ".txt");
+        Path err = Files.createTempFile(work, "stdin-err", ".txt");
+        Process p = builder(Map.of(), args).redirectInput(input.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        assertThat(p.waitFor(180, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        return new String[] {Integer.toString(p.exitValue()), Files.readString(out), Files.readString(err)};
+    }
+
     @Test
     void shouldMoveRestorePointsThroughAPipeAndRestoreFromTheArchive() throws Exception {
         Path img = image(work.resolve("p.img"), 1);
@@ -149,6 +158,12 @@ final class ArchiveIT {
         assertThat(check.get("ok").asBoolean()).isTrue();
         assertThat(check.get("snapshot").asText()).isEqualTo(second);
         assertThat(check.get("records").asLong()).isEqualTo(18);
+        // the same check of the archive read from a pipe (standard input), as from tape or ssh
+        String[] piped = runWithStdin(file, "archive", "check", "-", "--json");
+        assertThat(piped[0]).as(piped[2]).isEqualTo("0");
+        JsonNode pipedCheck = new com.fasterxml.jackson.databind.ObjectMapper().readTree(piped[1]);
+        assertThat(pipedCheck.get("ok").asBoolean()).isTrue();
+        assertThat(pipedCheck.get("records").asLong()).isEqualTo(18);
         Path dir = work.resolve("from-archive");
         JsonNode restored = ok(Map.of(), "restore", second, "--from-archive", file.toString(), "--all", "--to-dir", dir.toString(),
                 "--verify", "--json").json();
@@ -216,6 +231,9 @@ final class ArchiveIT {
         CofferProcess.Run strict = run(Map.of(), "archive", "check", damaged.toString());
         assertThat(strict.code()).isEqualTo(1);
         assertThat(strict.err()).contains("at offset " + third).contains("CRC32C mismatch");
+        String[] strictPiped = runWithStdin(damaged, "archive", "check", "-");
+        assertThat(strictPiped[0]).isEqualTo("1");
+        assertThat(strictPiped[2]).contains("standard input").contains("at offset " + third).contains("CRC32C mismatch");
         CofferProcess.Run salvage = run(Map.of(), "archive", "check", damaged.toString(), "--salvage", "--json");
         assertThat(salvage.code()).isEqualTo(1);
         JsonNode report = salvage.json();

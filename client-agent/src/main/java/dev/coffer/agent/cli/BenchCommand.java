@@ -81,7 +81,7 @@ public final class BenchCommand implements Callable<Integer> {
                     + "keeps nothing, once, and report its rate: what this host can back up with the store taken out.")
     String source;
 
-    @Option(names = "--chunk-size", paramLabel = "BYTES", description = "Chunk size for --source (default 4194304).")
+    @Option(names = "--chunk-size", paramLabel = "BYTES", description = "Chunk size for --source (default 1048576, that of new datastores).")
     Integer chunkSize;
 
     @Option(names = "--encrypt", description = "With --source: encrypt too (AES-256-GCM, keyed digests) under a random key.")

@@ -52,8 +52,9 @@ public final class ServerCommand implements Callable<Integer> {
             description = "Where tokens and the TLS certificate live (default: DIR/.coffer/server of the first datastore).")
     Path state;
 
-    @Option(names = "--chunk-size", paramLabel = "BYTES", defaultValue = "4194304",
-            description = "Chunk size of datastores created now: a power of two from 65536 to 4194304 (default ${DEFAULT-VALUE}).")
+    @Option(names = "--chunk-size", paramLabel = "BYTES", defaultValue = "1048576",
+            description = "Chunk size of datastores created now: a power of two from 65536 to 4194304 (default ${DEFAULT-VALUE});"
+                    + " a datastore keeps the size it was created with.")
     int chunkSize;
 
     @Option(names = "--sync-level", paramLabel = "LEVEL", defaultValue = "filesystem",

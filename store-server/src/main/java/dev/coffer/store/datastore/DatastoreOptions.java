@@ -31,7 +31,7 @@ public record DatastoreOptions(int chunkSize, DedupScope dedupScope, SyncLevel s
         }
     }
 
-    /** 4 MiB chunks, session dedup scope, filesystem sync level, 64 MiB block cache. */
+    /** 1 MiB chunks ({@link FileFormats#DEFAULT_CHUNK_SIZE}), session dedup scope, filesystem sync level, 64 MiB block cache. */
     public static final DatastoreOptions DEFAULT =
             new DatastoreOptions(FileFormats.DEFAULT_CHUNK_SIZE, DedupScope.SESSION, SyncLevel.FILESYSTEM, 64L << 20);
 

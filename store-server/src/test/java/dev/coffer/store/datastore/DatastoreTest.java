@@ -30,16 +30,16 @@ final class DatastoreTest {
         try (Datastore d = Datastore.open("default", ds, DatastoreOptions.DEFAULT)) {
             assertThat(d.uuid()).isEqualTo(uuid);
         }
-        assertThat(Datastore.existingChunkSize(ds)).isEqualTo(4 << 20);
+        assertThat(Datastore.existingChunkSize(ds)).isEqualTo(1 << 20);
         assertThat(Datastore.existingChunkSize(dir.resolve("none"))).isEqualTo(-1);
     }
 
     @Test
     void shouldRefuseToChangeTheChunkSize() throws Exception {
         Path ds = dir.resolve("store");
-        Datastore.open("default", ds, DatastoreOptions.DEFAULT.withChunkSize(1 << 20)).close();
+        Datastore.open("default", ds, DatastoreOptions.DEFAULT.withChunkSize(4 << 20)).close();
         assertThatThrownBy(() -> Datastore.open("default", ds, DatastoreOptions.DEFAULT))
-                .isInstanceOf(IOException.class).hasMessageContaining("created with chunk size 1048576");
+                .isInstanceOf(IOException.class).hasMessageContaining("created with chunk size 4194304");
     }
 
     @Test
@@ -57,7 +57,7 @@ final class DatastoreTest {
         Path ds = dir.resolve("store");
         Datastore.open("default", ds, DatastoreOptions.DEFAULT).close();
         Path meta = ds.resolve(".coffer/datastore.json");
-        Files.writeString(meta, "{\"format\":\"coffer-datastore-v1\",\"uuid\":\"nope\",\"chunk_size\":4194304}");
+        Files.writeString(meta, "{\"format\":\"coffer-datastore-v1\",\"uuid\":\"nope\",\"chunk_size\":1048576}");
         assertThatThrownBy(() -> Datastore.open("default", ds, DatastoreOptions.DEFAULT))
                 .isInstanceOf(IOException.class).hasMessageContaining("no valid uuid");
         Files.writeString(meta, "{truncated");
