@@ -137,58 +137,67 @@ public final class ArchiveRestore implements AutoCloseable {
      */
     public RestoreRun.DiskResult restoreDisk(ManifestDisk disk, RestoreTarget.Opener opener, boolean verify, List<ArchiveScan.Lost> lost,
             long[] lostCount, LongConsumer progress) throws IOException {
+        return restoreDisk(disk, opener, verify, lost, lostCount, progress, Math.max(4, Runtime.getRuntime().availableProcessors()));
+    }
+
+    /** One chunk's outcome, handled in index order: written, or the fault that lost it. */
+    private record Piece(long offset, int length, Digest digest, FormatException fault) {}
+
+    /**
+     * {@link #restoreDisk(ManifestDisk, RestoreTarget.Opener, boolean, List, long[], LongConsumer)}
+     * with {@code workers} threads reading, decoding and writing chunks (records are read
+     * positionally, so in any order); lookups and the salvage report stay on the calling thread,
+     * in index order.
+     */
+    public RestoreRun.DiskResult restoreDisk(ManifestDisk disk, RestoreTarget.Opener opener, boolean verify, List<ArchiveScan.Lost> lost,
+            long[] lostCount, LongConsumer progress, int workers) throws IOException {
         // the index is checked before the target is opened, so a bad index leaves no target file behind
         try (IndexView index = IndexView.open(header, disk, manifest.chunkSize(), salvage, path.toString());
                 DigestTable failed = DigestTable.create(work, 16);
                 RestoreTarget target = opener.open(disk.size());
                 ChunkCodec codec = ChunkCodec.create(crypt)) {
-            long written = 0;
-            long zero = 0;
-            byte[] plain = new byte[index.chunkSize()];
-            for (long i = 0; i < index.chunkCount(); i++) {
-                Digest d = index.digest(i);
-                int len = index.chunkLength(i);
-                long offset = i * index.chunkSize();
-                progress.accept(len);
-                if (d != null && d.isZero()) {
-                    target.writeZeroes(offset, len);
-                    zero += len;
-                    continue;
+            int n = Math.max(1, Math.min(workers, dev.coffer.agent.backup.InFlight.chunks(index.chunkSize()) / 2));
+            ThreadLocal<byte[]> plains = ThreadLocal.withInitial(() -> new byte[index.chunkSize()]);
+            long[] totals = new long[2]; // written, zero
+            try (dev.coffer.agent.backup.ChunkWorkers<Piece> window =
+                    new dev.coffer.agent.backup.ChunkWorkers<>(crypt, n, 2 * n, "coffer-archive-restore")) {
+                for (long i = 0; i < index.chunkCount(); i++) {
+                    Digest d = index.digest(i);
+                    int len = index.chunkLength(i);
+                    long offset = i * index.chunkSize();
+                    if (d != null && d.isZero()) {
+                        window.addDone(new Piece(offset, len, d, null));
+                    } else if (d == null) {
+                        window.addDone(new Piece(offset, len, null, new FormatException.Truncated("archive " + path,
+                                "the part of the index of disk " + disk.name() + " naming the chunk at offset " + offset + " is lost")));
+                    } else {
+                        long at = table.get(d);
+                        if (at < 0) {
+                            window.addDone(new Piece(offset, len, d, new FormatException.Truncated("archive " + path,
+                                    "it has no record in the archive")));
+                        } else {
+                            window.submit(() -> {
+                                byte[] plain = plains.get();
+                                try {
+                                    window.codec().decodeInto(file.record(at, d).blob(), d, len, plain);
+                                } catch (FormatException e) {
+                                    return new Piece(offset, len, d, e);
+                                }
+                                target.write(offset, plain, 0, len);
+                                return new Piece(offset, len, d, null);
+                            });
+                        }
+                    }
+                    while (window.full()) {
+                        account(window.takeOldest(), disk, target, failed, lost, lostCount, totals, progress);
+                    }
                 }
-                try {
-                    if (d == null) {
-                        throw new FormatException.Truncated("archive " + path, "the part of the index of disk " + disk.name()
-                                + " naming the chunk at offset " + offset + " is lost");
-                    }
-                    long at = table.get(d);
-                    if (at < 0) {
-                        throw new FormatException.Truncated("archive " + path, "it has no record in the archive");
-                    }
-                    codec.decodeInto(file.record(at, d).blob(), d, len, plain);
-                } catch (FormatException e) {
-                    if (!salvage) {
-                        throw new IOException("chunk " + (d == null ? "?" : d.hex()) + " at offset " + offset + " of disk " + disk.name()
-                                + " cannot be restored: " + e.getMessage(), e);
-                    }
-                    if (d != null) {
-                        failed.putIfAbsent(d, 1);
-                    }
-                    ArchiveScan.Lost prev = lost.isEmpty() ? null : lost.getLast();
-                    if (d == null && prev != null && prev.digest() == null && prev.disk().equals(disk.name())
-                            && prev.offset() + prev.length() == offset) {
-                        // a run of chunks named by a lost part of the index is one entry
-                        lost.set(lost.size() - 1, new ArchiveScan.Lost(disk.name(), prev.offset(), prev.length() + len, null));
-                    } else if (lost.size() < ArchiveScan.MAX_LISTED) {
-                        lost.add(new ArchiveScan.Lost(disk.name(), offset, len, d == null ? null : d.hex()));
-                    }
-                    lostCount[0]++;
-                    target.writeZeroes(offset, len);
-                    zero += len;
-                    continue;
+                while (!window.isEmpty()) {
+                    account(window.takeOldest(), disk, target, failed, lost, lostCount, totals, progress);
                 }
-                target.write(offset, plain, 0, len);
-                written += len;
             }
+            long written = totals[0];
+            long zero = totals[1];
             target.flush();
             Boolean verified = null;
             if (verify) {
@@ -220,6 +229,40 @@ public final class ArchiveRestore implements AutoCloseable {
                         + " holds chunk " + got.shortHex() + ", the restore point has " + want.shortHex());
             }
         }
+    }
+
+    /** Counts one chunk, in index order: zero chunks written as zeros, lost ones reported (salvage) or fatal. */
+    private void account(Piece p, ManifestDisk disk, RestoreTarget target, DigestTable failed, List<ArchiveScan.Lost> lost,
+            long[] lostCount, long[] totals, LongConsumer progress) throws IOException {
+        progress.accept(p.length());
+        Digest d = p.digest();
+        if (p.fault() == null && d.isZero()) {
+            target.writeZeroes(p.offset(), p.length());
+            totals[1] += p.length();
+            return;
+        }
+        if (p.fault() == null) {
+            totals[0] += p.length();
+            return;
+        }
+        if (!salvage) {
+            throw new IOException("chunk " + (d == null ? "?" : d.hex()) + " at offset " + p.offset() + " of disk " + disk.name()
+                    + " cannot be restored: " + p.fault().getMessage(), p.fault());
+        }
+        if (d != null) {
+            failed.putIfAbsent(d, 1);
+        }
+        ArchiveScan.Lost prev = lost.isEmpty() ? null : lost.getLast();
+        if (d == null && prev != null && prev.digest() == null && prev.disk().equals(disk.name())
+                && prev.offset() + prev.length() == p.offset()) {
+            // a run of chunks named by a lost part of the index is one entry
+            lost.set(lost.size() - 1, new ArchiveScan.Lost(disk.name(), prev.offset(), prev.length() + p.length(), null));
+        } else if (lost.size() < ArchiveScan.MAX_LISTED) {
+            lost.add(new ArchiveScan.Lost(disk.name(), p.offset(), p.length(), d == null ? null : d.hex()));
+        }
+        lostCount[0]++;
+        target.writeZeroes(p.offset(), p.length());
+        totals[1] += p.length();
     }
 
     /** Writes config file {@code f} to {@code to}; salvage may have lost it (then false). */

@@ -64,7 +64,8 @@ final class ArchiveRestoreCli {
                         .orElseThrow(() -> new IllegalArgumentException("restore point " + id + " has no disk '" + job[0] + "'; it has: "
                                 + String.join(", ", disks.stream().map(ManifestDisk::name).toList())));
                 try (ProgressLine progress = new ProgressLine("restore " + d.name(), d.size())) {
-                    results.add(a.restoreDisk(d, c.opener(job[1]), c.verify, lost, lostCount, progress));
+                    results.add(a.restoreDisk(d, c.opener(job[1]), c.verify, lost, lostCount, progress,
+                            c.workers != null ? c.workers : Math.max(4, Runtime.getRuntime().availableProcessors())));
                 }
             }
             if (c.where.all != null) {
