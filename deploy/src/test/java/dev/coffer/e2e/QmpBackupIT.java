@@ -110,6 +110,7 @@ final class QmpBackupIT {
         JsonNode full = ok(admin, backup("vm/1", "disk0", "disk1")).json();
         assertThat(disk(full, "disk0").get("mode").asText()).isEqualTo("full");
         assertThat(disk(full, "disk0").get("reason").asText()).isEqualTo("no-base");
+        assertThat(full.get("guest_paused_s").asDouble()).as("a fleecing job never pauses the guest").isZero();
         assertThat(dirtyRead(disk(full, "disk0"))).as("only allocated chunks are read").isEqualTo(5L * MIB);
         assertRestores(full, "disk0", sha0);
         assertRestores(full, "disk1", sha1);

@@ -114,6 +114,10 @@ final class VmDeviceBackupIT {
         assertThat(d.get("name").asText()).isEqualTo("vda");
         assertThat(d.get("mode").asText()).isEqualTo("full");
         assertThat(d.get("read_bytes").asLong()).as("the allocated chunks only").isEqualTo(3L * MIB);
+        // a device drive is frozen by pausing the guest around the filter insertion (and the teardown)
+        assertThat(full.get("guest_paused_s").asDouble()).as("the guest was paused, and said so").isPositive()
+                .isLessThan(full.get("duration_s").asDouble() + 5);
+        System.out.println("VmDeviceBackupIT: guest paused " + full.get("guest_paused_s").asDouble() * 1000 + " ms (full backup)");
         assertRestores(full, sha1);
 
         guestWrite(10L * MIB + 512, 4096, 0x43);
@@ -122,6 +126,8 @@ final class VmDeviceBackupIT {
         JsonNode i = inc.get("disks").get(0);
         assertThat(i.get("mode").asText()).isEqualTo("incremental");
         assertThat(i.get("read_bytes").asLong() - i.get("sampled_bytes").asLong()).as("one dirty chunk").isEqualTo(MIB);
+        assertThat(inc.get("guest_paused_s").asDouble()).isPositive();
+        System.out.println("VmDeviceBackupIT: guest paused " + inc.get("guest_paused_s").asDouble() * 1000 + " ms (incremental)");
         assertRestores(inc, sha2);
 
         try (QmpClient c = QmpClient.connect(qmp2)) {

@@ -186,13 +186,15 @@ public final class BackupCommand implements Callable<Integer> {
         checkConfigFiles();
         CryptConfig crypt = key.load();
         int n = workers != null ? workers : Math.max(4, Runtime.getRuntime().availableProcessors());
+        BackupRun.Result r;
+        VmBackup done;
         try (StoreClient client = store.connect(n + 2); VmBackup vm = VmBackup.connect(options)) {
+            done = vm;
             for (String c : vm.cleanedUp()) {
                 System.err.println("coffer: removed stale state of an earlier run: " + c);
             }
             long total = vm.drives().stream().mapToLong(ResolvedDrive::size).sum();
             Path work = Files.createTempDirectory("coffer-backup-");
-            BackupRun.Result r;
             try (ProgressLine progress = new ProgressLine("backup " + g, total)) {
                 r = BackupRun.run(client, g, Instant.now().truncatedTo(ChronoUnit.SECONDS), new BackupRun.Disks() {
                     @Override
@@ -208,8 +210,9 @@ public final class BackupCommand implements Callable<Integer> {
             } finally {
                 deleteTree(work);
             }
-            print(r);
         }
+        // printed after the teardown, whose re-pointing of guest devices may pause the guest again
+        print(r, done.guestPausedS());
         return 0;
     }
 
@@ -284,11 +287,19 @@ public final class BackupCommand implements Callable<Integer> {
     }
 
     private void print(BackupRun.Result r) {
+        print(r, -1);
+    }
+
+    /** @param guestPausedS seconds a {@code qmp:} backup paused the guest, or negative for other sources */
+    private void print(BackupRun.Result r, double guestPausedS) {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             ObjectNode n = Wire.mapper().createObjectNode();
             n.put("snapshot", r.snapshot());
             n.put("duration_s", Math.round(r.durationS() * 1000) / 1000.0);
+            if (guestPausedS >= 0) {
+                n.put("guest_paused_s", Math.round(guestPausedS * 1e6) / 1e6);
+            }
             ArrayNode disks = n.putArray("disks");
             for (BackupRun.DiskResult d : r.disks()) {
                 disks.add(Wire.mapper().valueToTree(d));
@@ -296,6 +307,10 @@ public final class BackupCommand implements Callable<Integer> {
             out.println(n);
         } else {
             out.printf("restore point %s in %.1f s%n", r.snapshot(), r.durationS());
+            if (guestPausedS > 0) {
+                out.printf(java.util.Locale.ROOT, "  guest paused %.1f ms in all (freeze and teardown of its device drives)%n",
+                        guestPausedS * 1000);
+            }
             for (BackupRun.DiskResult d : r.disks()) {
                 out.printf("  %s: %s, %s; read %s, reused %s, uploaded %d chunks (%s), zero %s%n", d.name(),
                         ProgressLine.human(d.size()), d.reason() == null ? d.mode() : d.mode() + " (" + d.reason() + ")",

@@ -65,6 +65,8 @@ public final class VmBackup implements AutoCloseable {
     private boolean startedServer;
     private ScratchGuard guard;
     private volatile String broken;
+    /** Time the guest's CPUs were stopped by this backup (the filter freeze and the teardown's re-point). */
+    private long pausedNanos;
     private final Consumer<QmpEvent> listener = this::onEvent;
     private final QgaClient qga;
 
@@ -132,6 +134,16 @@ public final class VmBackup implements AutoCloseable {
     }
 
     /** The temporary objects of earlier runs that {@link #connect} removed (for the log). */
+    /**
+     * Seconds the guest's CPUs were paused by this backup so far, as the agent measured them from
+     * sending {@code stop} to {@code cont} being answered: the freeze of guest-device drives, and
+     * after {@link #close} also the teardown that points the devices back. 0 for drives frozen by a
+     * fleecing job, which never pauses the guest.
+     */
+    public double guestPausedS() {
+        return pausedNanos / 1e9;
+    }
+
     public List<String> cleanedUp() {
         return cleaned;
     }
@@ -188,6 +200,7 @@ public final class VmBackup implements AutoCloseable {
         }
         try {
             boolean stopped = anyDevice && qmp.running();
+            long pausedAt = System.nanoTime();
             if (stopped) {
                 qmp.stop(); // filters cannot join a transaction: a paused guest makes filters and checkpoints one instant
             }
@@ -201,6 +214,7 @@ public final class VmBackup implements AutoCloseable {
             } finally {
                 if (stopped) {
                     qmp.cont();
+                    pausedNanos += System.nanoTime() - pausedAt;
                 }
             }
         } finally {
@@ -341,6 +355,7 @@ public final class VmBackup implements AutoCloseable {
             if (frozen.stream().anyMatch(FrozenDrive::repointed)) {
                 step(errors, () -> {
                     boolean stopped = qmp.running();
+                    long pausedAt = System.nanoTime();
                     if (stopped) {
                         qmp.stop();
                     }
@@ -351,6 +366,7 @@ public final class VmBackup implements AutoCloseable {
                     } finally {
                         if (stopped) {
                             qmp.cont();
+                            pausedNanos += System.nanoTime() - pausedAt;
                         }
                     }
                 });
