@@ -198,7 +198,7 @@ public final class HttpApi {
             long reserve = n < 0 ? BLOB_LIMIT : n;
             String token = access(ctx).tokenId();
             if (!uploads.tryReserve(token, reserve)) {
-                api503(ctx);
+                refuseBusy(ctx);
                 return;
             }
             ctx.addEndHandler(done -> uploads.release(token, reserve)); // answered, failed or the connection dropped
@@ -247,7 +247,7 @@ public final class HttpApi {
     }
 
     /** The upload budget is spent: 503 with a hint when to retry, before any of the body is read. */
-    private void api503(RoutingContext ctx) {
+    private void refuseBusy(RoutingContext ctx) {
         metrics.uploadsRefused.increment();
         ctx.response().putHeader("Retry-After", "1");
         ctx.fail(new Errors.HttpError(503, "busy", "the store is holding " + (uploads.used() >> 20) + " MiB of uploads in memory,"
