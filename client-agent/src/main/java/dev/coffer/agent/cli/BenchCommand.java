@@ -120,7 +120,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** {@code --source}: one pass of the backup pipeline into a discarding sink. */
     private int pipeline(PrintWriter out) throws IOException {
         int cs = chunkSize != null ? chunkSize : FileFormats.DEFAULT_CHUNK_SIZE;
-        if (Integer.bitCount(cs) != 1 || cs < FileFormats.MIN_CHUNK_SIZE || cs > FileFormats.MAX_CHUNK_SIZE) {
+        if (!dev.coffer.chunker.FixedIndex.isValidChunkSize(cs)) {
             throw new ParameterException(spec.commandLine(), "--chunk-size must be a power of two from "
                     + FileFormats.MIN_CHUNK_SIZE + " to " + FileFormats.MAX_CHUNK_SIZE + ", got " + cs);
         }
@@ -145,12 +145,10 @@ public final class BenchCommand implements Callable<Integer> {
         }
         double mbPerS = r.readBytes() / 1e6 / Math.max(r.durationS(), 1e-9);
         if (json) {
-            com.fasterxml.jackson.databind.node.ObjectNode root = dev.coffer.store.api.Wire.mapper().createObjectNode();
-            com.fasterxml.jackson.databind.node.ObjectNode o = root.putArray("results").addObject();
-            o.put("op", encrypt ? "pipeline-encrypted" : "pipeline");
-            o.put("data", "source");
-            o.put("threads", n);
-            o.put("mb_per_s", java.math.BigDecimal.valueOf(mbPerS).setScale(1, java.math.RoundingMode.HALF_UP));
+            // the "results" array in coffer bench's own shape, plus what the pass did
+            com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode)
+                    dev.coffer.store.api.Wire.mapper().readTree(BenchJson.write(List.of(new BenchResult(
+                            encrypt ? "pipeline-encrypted" : "pipeline", "source", n, mbPerS, r.readBytes(), r.durationS()))));
             com.fasterxml.jackson.databind.node.ObjectNode src = root.putObject("source");
             src.put("uri", source);
             src.put("chunk_size", cs);
