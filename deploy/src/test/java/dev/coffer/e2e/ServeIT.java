@@ -149,6 +149,39 @@ final class ServeIT {
         assertThat(ok(admin, "snapshots", "vm/8", "--json").json().size()).isZero();
     }
 
+    /**
+     * The launcher's 192 MiB heap serving a datastore of the default 1 MiB chunks, read whole by
+     * nbdcopy: a 1 MiB array takes two 1 MiB G1 regions there, and a cache sized at chunk bytes for
+     * half the heap filled all of it ("Java heap space", EIO to the client) before this was counted.
+     */
+    @Test
+    void shouldServeADefaultChunkSizeDiskFarLargerThanItsHeap() throws Exception {
+        Path dir = work.resolve("default-chunks");
+        Files.createDirectories(dir);
+        try (CofferProcess.Server s = CofferProcess.server(dir, "--datastore", dir.resolve("ds").toString())) {
+            Map<String, String> env = s.env(s.start.get("token").asText());
+            Path big = Images.random(dir.resolve("big.img"), 320L << 20, 11);
+            String snapshot = ok(env, "backup", "vm/9", "--source", "file:" + big, "--json").json().get("snapshot").asText();
+            Path sock = dir.resolve("big.sock");
+            Process p = CofferProcess.start(env, dir.resolve("big.out"), dir.resolve("big.err"), "serve", snapshot, "--listen",
+                    "unix:" + sock, "--json");
+            try {
+                for (int i = 0; i < 300 && Files.size(dir.resolve("big.out")) == 0; i++) {
+                    assertThat(p.isAlive()).as(Files.readString(dir.resolve("big.err"))).isTrue();
+                    Thread.sleep(100);
+                }
+                Path out = dir.resolve("big.raw");
+                tool("nbdcopy", "nbd+unix:///?socket=" + sock, out.toString());
+                assertThat(Images.sha256(out)).as("stderr of coffer serve: %s", Files.readString(dir.resolve("big.err")))
+                        .isEqualTo(Images.sha256(big));
+                assertThat(Files.readString(dir.resolve("big.err"))).doesNotContain("heap");
+            } finally {
+                p.destroy();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
     private static String tool(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

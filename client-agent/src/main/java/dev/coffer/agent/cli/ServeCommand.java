@@ -41,7 +41,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "unix:PATH, or [ADDR:]PORT for TCP (ADDR defaults to 127.0.0.1).")
     String listen;
 
-    @Option(names = "--cache-chunks", paramLabel = "N", description = "Decoded chunks kept in memory (default: a quarter of the heap).")
+    @Option(names = "--cache-chunks", paramLabel = "N", description = "Decoded chunks kept in memory (default: what fits in half the heap).")
     Integer cacheChunks;
 
     @Option(names = "--json", description = "Print one JSON line {\"uri\", \"size\"} once listening.")

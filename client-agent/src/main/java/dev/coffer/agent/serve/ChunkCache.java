@@ -1,5 +1,6 @@
 package dev.coffer.agent.serve;
 
+import dev.coffer.agent.io.HeapFootprint;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
@@ -60,11 +61,15 @@ public final class ChunkCache implements ChunkSource, AutoCloseable {
 
     /**
      * How many chunks of {@code chunkSize} bytes a cache may hold: half the heap (a serving process
-     * keeps little else), at least 4 and at most 4096.
+     * keeps little else), at least 4 and at most 4096, each chunk counted at what its array really
+     * occupies ({@link HeapFootprint}: twice its size for 1 MiB chunks in the agent's heap).
      */
     public static int capacityFor(int chunkSize) {
-        long budget = Runtime.getRuntime().maxMemory() / 2;
-        return (int) Math.max(4, Math.min(4096, budget / Math.max(1, chunkSize)));
+        return capacityFor(chunkSize, Runtime.getRuntime().maxMemory(), HeapFootprint.ofArray(Math.max(1, chunkSize)));
+    }
+
+    static int capacityFor(int chunkSize, long maxHeap, long footprint) {
+        return (int) Math.max(4, Math.min(4096, maxHeap / 2 / footprint));
     }
 
     @Override
