@@ -25,6 +25,17 @@ public interface ChunkSource {
     /** True when chunk {@code chunk} is all zeros (never fetched). */
     boolean isZero(long chunk) throws IOException;
 
+    /** Bytes of the zero chunks: the part of the disk that is never fetched or copied. */
+    default long zeroBytes() throws IOException {
+        long zero = 0;
+        for (long c = 0; c < chunkCount(); c++) {
+            if (isZero(c)) {
+                zero += chunkLength(c);
+            }
+        }
+        return zero;
+    }
+
     /**
      * The plaintext of data chunk {@code chunk}, exactly {@link #chunkLength} bytes, verified.
      * Callers must not modify the array (it may be shared through a cache).

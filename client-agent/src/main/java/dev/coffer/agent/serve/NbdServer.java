@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A read-only NBD server for one disk: it accepts connections on a unix socket or TCP address
@@ -26,6 +27,7 @@ public final class NbdServer implements AutoCloseable {
     private final ChunkSource disk;
     private final Set<NbdServerConnection> connections = ConcurrentHashMap.newKeySet();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final LongAdder dataBytesServed = new LongAdder();
     private final Thread acceptor;
     private volatile boolean closing;
 
@@ -101,7 +103,7 @@ public final class NbdServer implements AutoCloseable {
         try {
             while (!closing) {
                 SocketChannel ch = listener.accept();
-                NbdServerConnection c = new NbdServerConnection(ch, exportName, disk, connections::remove);
+                NbdServerConnection c = new NbdServerConnection(ch, exportName, disk, dataBytesServed, connections::remove);
                 connections.add(c);
                 Thread.ofVirtual().name("coffer-serve-conn").start(c);
             }
@@ -117,6 +119,15 @@ public final class NbdServer implements AutoCloseable {
     /** Blocks until the server stops (it is closed, or accepting fails). */
     public void await() throws InterruptedException {
         stopped.await();
+    }
+
+    /**
+     * Bytes of data chunks sent in READ replies so far, over every connection: what clients read of
+     * the disk's data. Zero chunks (holes, or zeros in a simple reply) are not counted, nor replies
+     * that failed; a range read twice counts twice.
+     */
+    public long dataBytesServed() {
+        return dataBytesServed.sum();
     }
 
     /** Connections being served now. */

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -47,16 +48,19 @@ final class NbdServerConnection implements Runnable {
     private final SocketChannel channel;
     private final String exportName;
     private final ChunkSource disk;
+    private final LongAdder dataBytesServed;
     private final Consumer<NbdServerConnection> onClose;
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
     private boolean structured;
     private boolean allocation;
 
-    NbdServerConnection(SocketChannel channel, String exportName, ChunkSource disk, Consumer<NbdServerConnection> onClose) {
+    NbdServerConnection(SocketChannel channel, String exportName, ChunkSource disk, LongAdder dataBytesServed,
+            Consumer<NbdServerConnection> onClose) {
         this.channel = channel;
         this.exportName = exportName;
         this.disk = disk;
+        this.dataBytesServed = dataBytesServed;
         this.onClose = onClose;
     }
 
@@ -357,10 +361,12 @@ final class NbdServerConnection implements Runnable {
         }
         if (!structured || (flags & CMD_FLAG_DF) != 0) {
             byte[] all = new byte[length];
+            long data = 0;
             try {
                 for (Piece p : pieces) {
                     if (p.chunk() != null) {
                         System.arraycopy(ChunkCache.await(p.chunk()), p.chunkOffset(), all, (int) (p.offset() - offset), p.length());
+                        data += p.length();
                     }
                 }
             } catch (IOException e) {
@@ -374,6 +380,7 @@ final class NbdServerConnection implements Runnable {
                 ByteBuffer h = ByteBuffer.allocate(SIMPLE_REPLY_HEADER).putInt(SIMPLE_REPLY_MAGIC).putInt(0).putLong(cookie).flip();
                 write(h, ByteBuffer.wrap(all));
             }
+            dataBytesServed.add(data);
             return;
         }
         for (int i = 0; i < pieces.size(); i++) {
@@ -392,6 +399,7 @@ final class NbdServerConnection implements Runnable {
                 }
                 chunk(cookie, done, CHUNK_OFFSET_DATA, ByteBuffer.allocate(8).putLong(p.offset()).flip(),
                         ByteBuffer.wrap(data, p.chunkOffset(), p.length()));
+                dataBytesServed.add(p.length());
             }
         }
     }

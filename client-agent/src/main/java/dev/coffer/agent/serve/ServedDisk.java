@@ -78,6 +78,16 @@ public final class ServedDisk implements AutoCloseable {
         return chunks.size();
     }
 
+    /** Bytes of the disk's data chunks served to NBD clients so far ({@link NbdServer#dataBytesServed}). */
+    public long dataBytesServed() {
+        return server.dataBytesServed();
+    }
+
+    /** Bytes of the disk's zero chunks, which are served as holes and never fetched. */
+    public long zeroBytes() throws IOException {
+        return chunks.zeroBytes();
+    }
+
     /** Stops serving (open connections are closed) and releases the reader lease. */
     @Override
     public synchronized void close() {

@@ -120,6 +120,17 @@ final class NbdServerTest {
     }
 
     @Test
+    void shouldCountTheDataBytesItServesButNotTheZeroChunks() throws Exception {
+        try (NbdClient c = NbdClient.connect(NbdUri.parse("nbd+unix:///vda?socket=" + dir.resolve("s.sock")))) {
+            long before = server.dataBytesServed();
+            byte[] b = new byte[4 * CS];
+            c.read(CS + 100, b, 0, b.length); // the end of chunk 1, zero chunks 2 to 4, the start of chunk 5
+            assertThat(server.dataBytesServed() - before).isEqualTo(CS);
+        }
+        assertThat(cache.zeroBytes()).as("chunks 2, 3, 4 and 8").isEqualTo(4L * CS);
+    }
+
+    @Test
     void shouldRefuseReadsPastTheEnd() throws Exception {
         try (NbdClient c = NbdClient.connect(NbdUri.parse("nbd+unix:///vda?socket=" + dir.resolve("s.sock")))) {
             byte[] b = new byte[4096];
