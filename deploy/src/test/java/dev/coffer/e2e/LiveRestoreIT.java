@@ -33,6 +33,8 @@ final class LiveRestoreIT {
 
     private static final int CS = 64 * 1024;
     private static final long SIZE = 64L << 20;
+    /** Bytes of zero chunks in the image: the gap at 40..56 MiB. */
+    private static final long ZERO = 16L << 20;
 
     @TempDir
     static Path work;
@@ -84,7 +86,13 @@ final class LiveRestoreIT {
         JsonNode result = CofferProcess.JSON.readTree(Files.readString(work.resolve("r1.out")));
         assertThat(result.get("snapshot").asText()).isEqualTo(snapshot);
         assertThat(result.get("disks").get(0).get("node").asText()).isEqualTo("vda1");
-        assertThat(result.get("disks").get(0).get("stream_jobs").asInt()).isEqualTo(1);
+        JsonNode disk = result.get("disks").get(0);
+        assertThat(disk.get("stream_jobs").asInt()).isEqualTo(1);
+        assertThat(disk.get("zero_bytes").asLong()).as("the zero gap").isEqualTo(ZERO);
+        // each byte of data came over NBD once, except what the guest wrote before the stream got there: the
+        // 128 KiB at 60 MiB (far ahead of the stream), and perhaps the write at 1 MiB (its clusters' rest is copied)
+        long data = SIZE - ZERO;
+        assertThat(disk.get("written_bytes").asLong()).isBetween(data - (128 << 10) - (65536 + 1000), data - (128 << 10));
 
         assertThat(qemu.node("vda1").get("backing_file")).as("QEMU dropped the backing link").isNull();
         assertThat(Files.exists(LiveRestore.defaultSocket(live))).as("coffer stopped serving").isFalse();

@@ -113,12 +113,15 @@ public final class LiveOptions {
             d.put("image", r.image().toString());
             d.put("node", r.node());
             d.put("stream_jobs", r.jobs());
+            d.put("written_bytes", r.writtenBytes());
+            d.put("zero_bytes", r.zeroBytes());
             o2.put("live", true);
             o2.put("duration_s", Math.round(r.durationS() * 1000) / 1000.0);
             out.println(o2);
         } else {
-            out.printf("live restore of disk %s of %s into %s complete (node %s, %d stream job%s); it has no backing file now%n",
-                    r.disk(), id, r.image(), r.node(), r.jobs(), r.jobs() == 1 ? "" : "s");
+            out.printf("live restore of disk %s of %s into %s complete (node %s, %d stream job%s, %s served from the restore point, "
+                    + "%s zero); it has no backing file now%n", r.disk(), id, r.image(), r.node(), r.jobs(), r.jobs() == 1 ? "" : "s",
+                    ProgressLine.human(r.writtenBytes()), ProgressLine.human(r.zeroBytes()));
             out.printf("in %.1f s%n", r.durationS());
         }
         out.flush();

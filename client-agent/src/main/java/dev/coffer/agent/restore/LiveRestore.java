@@ -53,8 +53,16 @@ public final class LiveRestore implements AutoCloseable {
             Duration retryFor) {
     }
 
-    /** A finished live restore. */
-    public record Result(String snapshot, String disk, Path image, String node, long size, int jobs, double durationS) {
+    /**
+     * A finished live restore.
+     *
+     * @param jobs block-stream jobs this run started (0 when it followed one an earlier run left running)
+     * @param writtenBytes bytes of the disk's data this run served to QEMU: what block-stream copied into
+     *     the image, plus any reads the guest made of blocks not copied yet (the backing answers those too)
+     * @param zeroBytes bytes of the restore point's zero chunks, served as holes: nothing to copy
+     */
+    public record Result(String snapshot, String disk, Path image, String node, long size, int jobs, long writtenBytes,
+            long zeroBytes, double durationS) {
     }
 
     private static final int MAX_UNIX_PATH = 107;
@@ -200,7 +208,7 @@ public final class LiveRestore implements AutoCloseable {
             Files.deleteIfExists(marker(options.image().toAbsolutePath()));
             log.accept(options.image().toAbsolutePath() + " is complete and has no backing file; stopping the NBD server");
             return new Result(snapshot, disk, options.image().toAbsolutePath(), node, served.size(), jobs,
-                    (System.nanoTime() - started) / 1e9);
+                    served.dataBytesServed(), served.zeroBytes(), (System.nanoTime() - started) / 1e9);
         } finally {
             close();
         }
