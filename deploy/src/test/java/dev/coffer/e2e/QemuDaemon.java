@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * QMP monitors ({@link #qmpSocket} for the program under test, {@link #testQmp} for the test, since
  * a monitor serves one client at a time) and an NBD server on {@link #nbdSocket} where the test
  * exports attached images writable, so it can write to them as a guest would. A child of the test
- * JVM, told to quit on close and killed if it does not.
+ * JVM, told to quit on close and killed if it does not; {@link #kill} crashes it, and {@link #start}
+ * in the same directory brings a new one up at the same sockets.
  */
 final class QemuDaemon implements AutoCloseable {
 
@@ -32,8 +33,12 @@ final class QemuDaemon implements AutoCloseable {
         this.nbdSocket = dir.resolve("nbd.sock");
     }
 
+    /** Starts one in {@code dir}; socket files a killed one left there are removed first, so the wait below means something. */
     static QemuDaemon start(Path dir) throws Exception {
         Files.createDirectories(dir);
+        for (String s : new String[] {"qmp.sock", "qmp-test.sock", "nbd.sock"}) {
+            Files.deleteIfExists(dir.resolve(s));
+        }
         Process p = new ProcessBuilder("qemu-storage-daemon",
                 "--chardev", "socket,id=m0,path=" + dir.resolve("qmp.sock") + ",server=on,wait=off", "--monitor", "chardev=m0",
                 "--chardev", "socket,id=m1,path=" + dir.resolve("qmp-test.sock") + ",server=on,wait=off", "--monitor", "chardev=m1",
@@ -118,6 +123,13 @@ final class QemuDaemon implements AutoCloseable {
 
     String log() throws IOException {
         return Files.readString(dir.resolve("qsd.log"));
+    }
+
+    /** SIGKILL, as a crashing QEMU: no flush, no cleanup; its socket files stay behind. */
+    void kill() throws Exception {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+        qmp.close();
     }
 
     @Override

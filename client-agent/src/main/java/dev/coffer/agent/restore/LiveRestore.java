@@ -34,7 +34,9 @@ import java.util.function.LongConsumer;
  *
  * <p>If this process or the store dies mid-stream, QEMU's job fails (after the backing's
  * reconnect delay), blocks already copied stay in the image, the image keeps its backing and stays
- * usable while something serves it; running the same restore again finishes it.
+ * usable while something serves it; running the same restore again finishes it. If QEMU dies, this
+ * process fails at once (there is nothing left to stream into) and stops serving; the image keeps
+ * its backing, and QEMU started again on it plus the same restore finish it.
  */
 public final class LiveRestore implements AutoCloseable {
 
@@ -159,13 +161,16 @@ public final class LiveRestore implements AutoCloseable {
      * Waits for QEMU and the image's node, streams, and returns once the image stands alone.
      *
      * @param progress bytes of the disk copied so far (as QEMU counts them)
-     * @throws IOException when QEMU does not show up in time, or jobs keep failing for
-     *     {@code retryFor}; the image keeps its backing then and a rerun continues
+     * @throws IOException when QEMU does not show up in time, jobs keep failing for {@code retryFor},
+     *     or QEMU goes away (its QMP connection breaks); the image keeps its backing then and a rerun
+     *     continues (with QEMU started again on the image)
      */
     public Result stream(LongConsumer progress) throws IOException, InterruptedException {
         log.accept("waiting for QEMU with " + options.image().toAbsolutePath() + " open on QMP " + options.qmpSocket());
         long deadline = System.nanoTime() + options.waitForQemu().toNanos();
-        try (QmpClient qmp = connect(deadline)) {
+        QmpClient qmp = null;
+        try {
+            qmp = connect(deadline);
             String node = findNode(qmp, deadline);
             StreamJob job = new StreamJob(qmp, node);
             int jobs = 0;
@@ -209,9 +214,22 @@ public final class LiveRestore implements AutoCloseable {
             log.accept(options.image().toAbsolutePath() + " is complete and has no backing file; stopping the NBD server");
             return new Result(snapshot, disk, options.image().toAbsolutePath(), node, served.size(), jobs,
                     served.dataBytesServed(), served.zeroBytes(), (System.nanoTime() - started) / 1e9);
+        } catch (QmpException e) {
+            throw qmp != null && !qmp.isOpen() ? qemuGone(e) : e;
         } finally {
+            if (qmp != null) {
+                qmp.close();
+            }
             close();
         }
+    }
+
+    /** QEMU died or closed its monitor: nothing is left to stream into, so this run ends (and stops serving) now. */
+    private IOException qemuGone(QmpException e) {
+        return new IOException("QEMU is gone: its QMP connection broke during the live restore into "
+                + options.image().toAbsolutePath() + " (" + e.getMessage() + "); stopped serving the restore point. "
+                + "The image keeps it as its backing file: start QEMU again with the image and run the same live "
+                + "restore again to finish it", e);
     }
 
     private QmpClient connect(long deadline) throws IOException, InterruptedException {
