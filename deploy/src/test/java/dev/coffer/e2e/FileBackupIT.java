@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,6 +73,38 @@ final class FileBackupIT {
         assertThat(Images.sha256(old)).isNotEqualTo(Images.sha256(img));
         Images.scribble(old, 10L << 20, 10, 2);
         assertThat(Images.sha256(old)).isEqualTo(Images.sha256(img));
+    }
+
+    /**
+     * A chunk that occurs several times in a disk is fetched once: the restore copies it on the
+     * target from its first place, after checking it there against its digest (keyed when
+     * encrypted), and says so in reused_bytes.
+     */
+    @Test
+    void shouldFetchARepeatedChunkOnceAndCopyItOnTheTarget() throws Exception {
+        Path img = Images.sparse(work.resolve("r.img"), 8L << 20, 21, 0, 3 * CS, 4L << 20, CS);
+        byte[] repeated = new byte[CS];
+        new java.util.SplittableRandom(22).nextBytes(repeated);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
+            for (long at : new long[] {CS, 1L << 20, 3L << 20, (8L << 20) - CS}) {
+                f.seek(at);
+                f.write(repeated);
+            }
+        }
+        Map<String, String> keyed = new HashMap<>(admin);
+        Path key = work.resolve("r-key.json");
+        ok(admin, "key", "create", key.toString(), "--no-passphrase");
+        keyed.put("COFFER_KEYFILE", key.toString());
+        for (Map<String, String> env : List.of(admin, keyed)) {
+            String group = env == admin ? "vm/20" : "vm/21";
+            String snapshot = ok(env, "backup", group, "--source", "file:" + img, "--json").json().get("snapshot").asText();
+            Path out = work.resolve(group.replace('/', '-') + ".out");
+            JsonNode d = ok(env, "restore", snapshot, "--to", "file:" + out, "--json").json().get("disks").get(0);
+            assertThat(d.get("reused_bytes").asLong()).as("%s: three of the four copies come from the first", group)
+                    .isEqualTo(3L * CS);
+            assertThat(d.get("written_bytes").asLong()).isEqualTo(7L * CS);
+            assertThat(Images.sha256(out)).isEqualTo(Images.sha256(img));
+        }
     }
 
     @Test

@@ -204,7 +204,7 @@ public final class ArchiveRestore implements AutoCloseable {
                 verify(index, failed, target, codec, disk.name());
                 verified = true;
             }
-            return new RestoreRun.DiskResult(disk.name(), written, zero, verified);
+            return new RestoreRun.DiskResult(disk.name(), written, zero, 0, verified);
         }
     }
 

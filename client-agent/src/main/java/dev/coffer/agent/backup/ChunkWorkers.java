@@ -61,9 +61,14 @@ public final class ChunkWorkers<T> implements AutoCloseable {
         window.add(java.util.concurrent.CompletableFuture.completedFuture(value));
     }
 
-    /** Queues a task for the pool. */
-    public void submit(Callable<T> task) {
-        window.add(pool.submit(task));
+    /**
+     * Queues a task for the pool. Tasks start in submission order, so a task may wait for the
+     * returned future of one submitted before it without ever deadlocking the pool.
+     */
+    public Future<T> submit(Callable<T> task) {
+        Future<T> f = pool.submit(task);
+        window.add(f);
+        return f;
     }
 
     /** True when the window is full and the caller must {@link #takeOldest} before submitting more. */

@@ -95,4 +95,19 @@ final class RestoreVerifyTest {
         }
         assertThat(target.data).isEqualTo(image);
     }
+
+    @Test
+    void shouldCopyARepeatedChunkOnlyWhenItsFirstPlaceHoldsIt() throws Exception {
+        byte[] image = new byte[4 * CS];
+        new SplittableRandom(2).nextBytes(image);
+        MemoryTarget target = new MemoryTarget(image.clone());
+        byte[] into = new byte[CS];
+        try (FixedIndexReader idx = index(image); dev.coffer.chunker.ChunkCodec codec = dev.coffer.chunker.ChunkCodec.create(null)) {
+            assertThat(RestoreRun.copied(target, codec, 2L * CS, idx.digest(2), CS, into)).isTrue();
+            assertThat(into).isEqualTo(java.util.Arrays.copyOfRange(image, 2 * CS, 3 * CS));
+            assertThat(RestoreRun.copied(target, codec, CS, idx.digest(2), CS, into)).as("another chunk there").isFalse();
+            target.corruptAt = 2L * CS + 9; // the first copy is not (yet) what it should be: fetch instead
+            assertThat(RestoreRun.copied(target, codec, 2L * CS, idx.digest(2), CS, into)).isFalse();
+        }
+    }
 }
