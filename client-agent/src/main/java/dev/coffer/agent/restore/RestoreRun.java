@@ -30,9 +30,8 @@ import java.util.function.LongConsumer;
  * its name — keyed for encrypted chunks — so a damaged or substituted chunk stops the restore
  * with its digest and offset), and write it at its offset. A chunk that occurs again is copied on
  * the target from its first place (read back and verified the same way) instead of fetched again.
- * Zero chunks are never fetched: on a
- * fresh file they are left as holes, elsewhere they are punched or written as zeros — never
- * trimmed, since a trimmed range may not read back as zeros.
+ * Zero chunks are never fetched: on a fresh file they are left as holes, elsewhere they are
+ * punched or written as zeros — never trimmed, since a trimmed range may not read back as zeros.
  */
 public final class RestoreRun {
 

@@ -65,10 +65,11 @@ public final class ChunkCache implements ChunkSource, AutoCloseable {
      * occupies ({@link HeapFootprint}: twice its size for 1 MiB chunks in the agent's heap).
      */
     public static int capacityFor(int chunkSize) {
-        return capacityFor(chunkSize, Runtime.getRuntime().maxMemory(), HeapFootprint.ofArray(Math.max(1, chunkSize)));
+        return capacityFor(Runtime.getRuntime().maxMemory(), HeapFootprint.ofArray(Math.max(1, chunkSize)));
     }
 
-    static int capacityFor(int chunkSize, long maxHeap, long footprint) {
+    /** Chunks of {@code footprint} heap bytes each that fit in half of {@code maxHeap}, within [4, 4096]. */
+    static int capacityFor(long maxHeap, long footprint) {
         return (int) Math.max(4, Math.min(4096, maxHeap / 2 / footprint));
     }
 

@@ -53,10 +53,10 @@ final class ChunkCacheTest {
     @Test
     void shouldSizeTheCacheByWhatItsChunksReallyOccupy() {
         long heap = 192L << 20; // the launcher's -Xmx192m, 1 MiB G1 regions
-        assertThat(ChunkCache.capacityFor(1 << 20, heap, 2L << 20)).as("half the heap of 2 MiB footprints").isEqualTo(48);
-        assertThat(ChunkCache.capacityFor(4 << 20, heap, 5L << 20)).isEqualTo(19);
-        assertThat(ChunkCache.capacityFor(64 << 20, heap, 65L << 20)).as("at least 4").isEqualTo(4);
-        assertThat(ChunkCache.capacityFor(4096, 64L << 30, 4112)).as("at most 4096").isEqualTo(4096);
+        assertThat(ChunkCache.capacityFor(heap, 2L << 20)).as("half the heap of 2 MiB footprints").isEqualTo(48);
+        assertThat(ChunkCache.capacityFor(heap, 5L << 20)).isEqualTo(19);
+        assertThat(ChunkCache.capacityFor(heap, 65L << 20)).as("at least 4").isEqualTo(4);
+        assertThat(ChunkCache.capacityFor(64L << 30, 4112)).as("at most 4096").isEqualTo(4096);
     }
 
     @Test
