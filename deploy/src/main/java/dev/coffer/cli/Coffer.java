@@ -41,7 +41,8 @@ import picocli.CommandLine.Spec;
         description = "Incremental-forever, deduplicating backup for QEMU/KVM virtual machines.",
         subcommands = {QuickstartCommand.class, ServerCommand.class, BackupCommand.class, SnapshotsCommand.class, RestoreCommand.class, ServeCommand.class,
             ExportCommand.class, ImportCommand.class, ArchiveCommand.class, TokenCommand.class, KeyCommand.class, BenchCommand.class},
-        footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad usage. Set COFFER_DEBUG=1 or --debug for stack traces."})
+        footer = {"", "Exit codes: 0 ok, 1 failure, 2 bad usage. Set COFFER_DEBUG=1 or --debug for stack traces.",
+            "bin/coffer itself also runs 'coffer aot-cache': it makes the class-data cache commands start with (docs/cli.md)."})
 public final class Coffer implements Callable<Integer> {
 
     /** Exit code of a command that failed while running. */

@@ -6,11 +6,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the packaged {@code target/coffer/bin/coffer} the way an operator does: it must find a JDK
@@ -24,7 +27,11 @@ final class LauncherIT {
     }
 
     private static Run run(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(LAUNCHER.toAbsolutePath().toString()));
+        return run(LAUNCHER, env, args);
+    }
+
+    private static Run run(Path launcher, Map<String, String> env, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(launcher.toAbsolutePath().toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().putAll(env);
@@ -75,5 +82,71 @@ final class LauncherIT {
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err().lines()).hasSize(1);
         assertThat(r.err()).startsWith("coffer bench: Invalid value for option '--threads'");
+    }
+
+    /** What the JVM says about its AOT cache, on stderr (the launcher itself turns these messages off). */
+    private static final Map<String, String> AOT_LOG = Map.of("COFFER_JAVA_OPTS", "-Xlog:aot=info:stderr");
+
+    @Test
+    void shouldStartClientCommandsWithTheClassDataCacheTheBuildMadeButNotTheServer() throws Exception {
+        Path cache = LAUNCHER.resolveSibling("../lib/coffer.aot").normalize().toAbsolutePath();
+        assertThat(cache).isNotEmptyFile();
+
+        Run client = run(AOT_LOG, "--version");
+        Run off = run(Map.of("COFFER_JAVA_OPTS", "-Xlog:aot=info:stderr", "COFFER_AOT", "off"), "--version");
+        Run server = run(AOT_LOG, "server", "--help");
+
+        assertThat(client.code()).as(client.err()).isZero();
+        assertThat(client.err()).as("the cache the build made is used (a build with -Dcoffer.aot.skip leaves a stale one)")
+                .contains("Opened AOT cache " + cache);
+        assertThat(off.code()).as(off.err()).isZero();
+        assertThat(off.err()).doesNotContain("coffer.aot");
+        assertThat(server.code()).as(server.err()).isZero();
+        assertThat(server.err()).doesNotContain("coffer.aot");
+    }
+
+    @Test
+    void shouldKeepTheCacheWhenTheDistributionMovesAndLeaveItOutSilentlyOnceAJarChanges(@TempDir Path tmp) throws Exception {
+        Path copy = tmp.resolve("moved");
+        Process cp = new ProcessBuilder("cp", "-a", LAUNCHER.resolveSibling("..").normalize().toString(), copy.toString())
+                .inheritIO().start();
+        assertThat(cp.waitFor(60, TimeUnit.SECONDS) && cp.exitValue() == 0).as("cp -a of the distribution").isTrue();
+        Path launcher = copy.resolve("bin/coffer");
+        Path cache = copy.resolve("lib/coffer.aot").toAbsolutePath();
+
+        Run moved = run(launcher, AOT_LOG, "--version");
+        assertThat(moved.code()).as(moved.err()).isZero();
+        assertThat(moved.err()).contains("Opened AOT cache " + cache);
+
+        // an upgrade replaced a jar but kept the old cache: the JVM would refuse the cache with
+        // four error lines and run without any class sharing; the launcher leaves it out instead
+        try (var jars = Files.newDirectoryStream(copy.resolve("lib"), "picocli-*.jar")) {
+            Path jar = jars.iterator().next();
+            Files.setLastModifiedTime(jar, FileTime.from(Instant.now().plusSeconds(60)));
+        }
+        Run stale = run(launcher, Map.of(), "--version");
+        Run staleLog = run(launcher, AOT_LOG, "--version");
+        assertThat(stale.code()).as(stale.err()).isZero();
+        assertThat(stale.out()).startsWith("coffer ");
+        assertThat(stale.err()).isEmpty();
+        assertThat(staleLog.err()).doesNotContain("coffer.aot");
+
+        // aot-cache trains a new one, which the next command starts with; a second call has nothing to do
+        Run made = run(launcher, Map.of(), "aot-cache");
+        assertThat(made.code()).as(made.err()).isZero();
+        assertThat(made.out()).startsWith("coffer aot-cache: made " + cache);
+        Run again = run(launcher, Map.of(), "aot-cache");
+        assertThat(again.out()).isEqualTo("coffer aot-cache: " + cache + " is up to date\n");
+        Run used = run(launcher, AOT_LOG, "--version");
+        assertThat(used.err()).contains("Opened AOT cache " + cache);
+        assertThat(copy.resolve("lib")).isDirectoryNotContaining("glob:**/.aot-cache.*");
+    }
+
+    @Test
+    void shouldRefuseAnUnknownAotCacheArgument() throws Exception {
+        Run r = run(Map.of(), "aot-cache", "--bogus");
+
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo("coffer aot-cache: unknown argument '--bogus' (see 'coffer aot-cache --help')\n");
     }
 }
