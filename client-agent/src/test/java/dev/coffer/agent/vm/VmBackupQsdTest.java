@@ -245,6 +245,39 @@ final class VmBackupQsdTest {
     }
 
     @Test
+    void aWriteFailingForLackOfSpaceEndsTheFreezeAtOnce() throws Exception {
+        UUID ds = UUID.randomUUID();
+        Path scratch = scratch("nospace");
+        Path proxied = dir.resolve("inject.sock");
+        try (QmpEventInjector injector = QmpEventInjector.start(proxied, qmpSocket);
+                VmBackup vm = VmBackup.connect(new VmBackupOptions(proxied, List.of("disk0", "disk1"), scratch, 0, liveSocket, null))) {
+            vm.freeze(new BackupRun.Context(ds, MIB, null), GROUP);
+            vm.checkIntact();
+            // what QEMU sends when a guest device's write fails with ENOSPC and its werror policy
+            // stops the VM; the scratch filesystem has room, so only this event can end the freeze
+            injector.inject("{\"event\":\"BLOCK_IO_ERROR\",\"data\":{\"device\":\"\",\"node-name\":\"disk0\","
+                    + "\"operation\":\"write\",\"action\":\"stop\",\"nospace\":true,\"reason\":\"No space left on device\"},"
+                    + "\"timestamp\":{\"seconds\":1764806400,\"microseconds\":0}}");
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            String failure = null;
+            while (failure == null && System.nanoTime() < deadline) {
+                try {
+                    vm.checkIntact();
+                    Thread.sleep(20);
+                } catch (java.io.IOException e) {
+                    failure = e.getMessage();
+                }
+            }
+            assertThat(failure).as("the freeze ended").isNotNull()
+                    .contains("no longer frozen")
+                    .contains("QEMU reported a write failing for lack of space on node disk0")
+                    .contains("the fleecing jobs were cancelled so the guest's writes keep succeeding");
+        }
+        assertThat(leftovers(scratch)).isEmpty();
+        assertThat(checkpoints("disk0", ds)).as("the new checkpoint stays in the chain").hasSize(1);
+    }
+
+    @Test
     void aRunningNbdServerWithoutItsAddressIsAClearErrorAndLeavesNothing() throws Exception {
         Path scratch = scratch("noaddr");
         VmBackupOptions o = new VmBackupOptions(qmpSocket, List.of("disk1"), scratch, 0, null, null);
