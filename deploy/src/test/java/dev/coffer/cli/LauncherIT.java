@@ -143,6 +143,20 @@ final class LauncherIT {
     }
 
     @Test
+    void shouldKeepTheCacheItHasWhenTrainingCannotStart() throws Exception {
+        Path lib = LAUNCHER.resolveSibling("../lib").normalize();
+        byte[] stamp = Files.readAllBytes(lib.resolve("coffer.aot.stamp"));
+
+        Run r = run(Map.of("TMPDIR", "/nonexistent/coffer-test"), "aot-cache", "--force");
+
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).endsWith("coffer aot-cache: cannot make a temporary directory under /nonexistent/coffer-test\n");
+        assertThat(lib).isDirectoryNotContaining("glob:**/.aot-cache.*");
+        assertThat(lib.resolve("coffer.aot.stamp")).hasBinaryContent(stamp);
+        assertThat(run(AOT_LOG, "--version").err()).contains("Opened AOT cache");
+    }
+
+    @Test
     void shouldRefuseAnUnknownAotCacheArgument() throws Exception {
         Run r = run(Map.of(), "aot-cache", "--bogus");
 
