@@ -30,10 +30,28 @@ public final class CofferVersion implements IVersionProvider {
 
     @Override
     public String[] getVersion() {
-        return new String[] {
-            "coffer " + version(),
-            "JDK " + System.getProperty("java.vendor", "") + " " + Runtime.version()
-                    + " (" + System.getProperty("java.home", "") + ")"
+        String jdk = "JDK " + System.getProperty("java.vendor", "") + " " + Runtime.version()
+                + " (" + System.getProperty("java.home", "") + ")";
+        String cache = classDataCache(System.getenv("COFFER_AOT_STATE"));
+        return cache == null ? new String[] {"coffer " + version(), jdk} : new String[] {"coffer " + version(), jdk, cache};
+    }
+
+    /**
+     * What bin/coffer did with the class-data cache ({@code COFFER_AOT_STATE}, set by the launcher
+     * for every command but {@code server}), in words: the JVM itself says nothing about it.
+     *
+     * @return the line, or null when not started by the launcher
+     */
+    static String classDataCache(String state) {
+        if (state == null) {
+            return null;
+        }
+        return switch (state) {
+            case "in-use" -> "class-data cache: in use (lib/coffer.aot)";
+            case "stale" -> "class-data cache: not in use, it was made for another JDK or other jars: run 'coffer aot-cache'";
+            case "missing" -> "class-data cache: none: run 'coffer aot-cache' (docs/cli.md)";
+            case "off" -> "class-data cache: off (COFFER_AOT=off)";
+            default -> "class-data cache: " + state;
         };
     }
 }

@@ -99,8 +99,10 @@ final class LauncherIT {
         assertThat(client.code()).as(client.err()).isZero();
         assertThat(client.err()).as("the cache the build made is used (a build with -Dcoffer.aot.skip leaves a stale one)")
                 .contains("Opened AOT cache " + cache);
+        assertThat(client.out()).contains("class-data cache: in use (lib/coffer.aot)");
         assertThat(off.code()).as(off.err()).isZero();
         assertThat(off.err()).doesNotContain("coffer.aot");
+        assertThat(off.out()).contains("class-data cache: off (COFFER_AOT=off)");
         assertThat(server.code()).as(server.err()).isZero();
         assertThat(server.err()).doesNotContain("coffer.aot");
     }
@@ -129,6 +131,8 @@ final class LauncherIT {
         assertThat(stale.code()).as(stale.err()).isZero();
         assertThat(stale.out()).startsWith("coffer ");
         assertThat(stale.err()).isEmpty();
+        assertThat(stale.out()).contains("class-data cache: not in use, it was made for another JDK or other jars: "
+                + "run 'coffer aot-cache'");
         assertThat(staleLog.err()).doesNotContain("coffer.aot");
 
         // aot-cache trains a new one, which the next command starts with; a second call has nothing to do
@@ -139,6 +143,11 @@ final class LauncherIT {
         assertThat(again.out()).isEqualTo("coffer aot-cache: " + cache + " is up to date\n");
         Run used = run(launcher, AOT_LOG, "--version");
         assertThat(used.err()).contains("Opened AOT cache " + cache);
+        assertThat(used.out()).contains("class-data cache: in use");
+
+        // no cache at all
+        Files.delete(cache);
+        assertThat(run(launcher, Map.of(), "--version").out()).contains("class-data cache: none: run 'coffer aot-cache'");
         assertThat(copy.resolve("lib")).isDirectoryNotContaining("glob:**/.aot-cache.*");
     }
 
