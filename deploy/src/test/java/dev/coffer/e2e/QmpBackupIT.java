@@ -14,6 +14,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import dev.coffer.agent.qmp.BlockJob;
+import dev.coffer.chunker.Digest;
+import dev.coffer.chunker.FixedIndexReader;
+import dev.coffer.chunker.SnapshotId;
+import dev.coffer.store.datastore.Datastore;
+import dev.coffer.store.datastore.DatastoreOptions;
 import dev.coffer.agent.qmp.QmpBlock;
 import dev.coffer.agent.qmp.QmpClient;
 import org.junit.jupiter.api.AfterAll;
@@ -51,6 +56,7 @@ final class QmpBackupIT {
         qsd.create("disk0", SMALL);
         qsd.create("disk1", SMALL);
         qsd.create("big", BIG);
+        qsd.create("heal", SMALL);
         qsd.createThrottled("slow", SLOW, 8_000_000); // reading it whole takes about 8 s
         qsd.start();
     }
@@ -154,6 +160,63 @@ final class QmpBackupIT {
         assertThat(dirtyRead(disk(healed, "disk0"))).isEqualTo(MIB);
         assertRestores(healed, "disk0", sha0e);
         assertThat(scratchLeftovers()).isEmpty();
+    }
+
+    /**
+     * Rule 6 from the agent's side: a chunk the store has flagged bad is read and uploaded by the
+     * next incremental even though the bitmap calls it clean, and the upload heals it. The flag is
+     * set the way verify sets it (blob moved aside as {@code *.bad}, digest listed) with the server
+     * stopped; the base's own verify state stays "none", as when the bad chunk was found through
+     * another restore point sharing it, so the base's checkpoint is still trusted.
+     */
+    @Test
+    void aChunkTheStoreFoundBadIsReadAndUploadedAgainThoughTheBitmapCallsItClean() throws Exception {
+        Path ds = work.resolve("ds-heal");
+        String[] serverArgs = {"--datastore", ds.toString(), "--chunk-size", Integer.toString(MIB)};
+        for (int c = 0; c < 3; c++) {
+            qsd.write("heal", (long) c * MIB, MIB, 0x41 + c); // three different chunks
+        }
+        String token;
+        SnapshotId first;
+        try (CofferProcess.Server s = CofferProcess.server(work, serverArgs)) {
+            token = s.start.get("token").asText();
+            JsonNode full = ok(s.env(token), backup("vm/6", "heal")).json();
+            assertThat(disk(full, "heal").get("uploaded_chunks").asLong()).isEqualTo(3);
+            first = SnapshotId.parsePath(full.get("snapshot").asText());
+        }
+        Digest victim;
+        Path blob;
+        try (Datastore d = Datastore.open("heal", ds, new DatastoreOptions(MIB, DatastoreOptions.DEFAULT.dedupScope(),
+                DatastoreOptions.DEFAULT.syncLevel(), DatastoreOptions.DEFAULT.blockCacheBytes()))) {
+            try (FixedIndexReader r = FixedIndexReader.open(d.snapshotDir(first).resolve("heal.fidx"))) {
+                victim = r.digest(1);
+            }
+            blob = ds.resolve("chunks").resolve(victim.hex().substring(0, 4)).resolve(victim.hex());
+            assertThat(blob).exists();
+            assertThat(d.inserter().markBad(victim)).isTrue();
+        }
+        assertThat(blob).doesNotExist();
+        assertThat(blob.resolveSibling(victim.hex() + ".bad")).exists();
+
+        qsd.write("heal", 2L * MIB + 4096, 4096, 0x42);
+        String sha = qsd.sha256("heal");
+        try (CofferProcess.Server s = CofferProcess.server(work, serverArgs)) {
+            Map<String, String> env = s.env(token);
+            JsonNode inc = ok(env, backup("vm/6", "heal")).json();
+            JsonNode d = disk(inc, "heal");
+            assertThat(d.get("mode").asText()).as("a bad chunk elsewhere does not distrust the checkpoint").isEqualTo("incremental");
+            assertThat(dirtyRead(d)).as("the dirty chunk and the bad one, nothing else").isEqualTo(2L * MIB);
+            assertThat(d.get("uploaded_chunks").asLong()).isEqualTo(2);
+            assertThat(blob).as("the upload put the chunk back").exists();
+            Path out = work.resolve("heal.raw");
+            ok(env, "restore", inc.get("snapshot").asText(), "--disk", "heal", "--to", "file:" + out);
+            assertThat(Images.sha256(out)).isEqualTo(sha);
+            Files.delete(out);
+
+            JsonNode again = ok(env, backup("vm/6", "heal")).json();
+            assertThat(dirtyRead(disk(again, "heal"))).as("healed: no longer flagged, so no longer read").isZero();
+            assertThat(disk(again, "heal").get("uploaded_chunks").asLong()).isZero();
+        }
     }
 
     private record Run(int code, String out, String err) {
